@@ -1,0 +1,83 @@
+"""Input checks shared by the package: clear errors that say what was expected.
+
+Every public function that takes audio calls these first, so a learner who passes a
+(channels, time) tensor where (time,) was expected, an empty clip, NaNs or an odd sample
+rate gets one readable sentence instead of a stack trace from deep inside torch.
+
+Notebook: 00_welcome_and_setup (section "When something goes wrong").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["check_sample_rate", "check_waveform", "check_shape"]
+
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 192_000
+
+
+def check_sample_rate(sample_rate: int, name: str = "sample_rate") -> int:
+    """Return `sample_rate` as an int, or raise ValueError if it is not a usable audio rate.
+
+    Args:
+        sample_rate: rate in Hz; an integer from 4000 to 192000.
+        name: the argument's name, used in the message.
+
+    Example:
+        >>> check_sample_rate(16000)
+        16000
+    """
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer, float)):
+        raise ValueError(f"{name} must be an integer number of Hz, got {sample_rate!r}")
+    if int(sample_rate) != sample_rate:
+        raise ValueError(f"{name} must be an integer number of Hz, got {sample_rate!r}")
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise ValueError(
+            f"unsupported {name} {sample_rate} Hz; expected {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
+        )
+    return int(sample_rate)
+
+
+def check_waveform(
+    waveform: np.ndarray | torch.Tensor, name: str = "waveform", ndims: tuple[int, ...] = (1,)
+) -> None:
+    """Raise ValueError unless `waveform` is a non-empty, finite, real array of an allowed rank.
+
+    Args:
+        waveform: numpy array or torch tensor of samples, e.g. (time,) or (channels, time).
+        name: the argument's name, used in the message.
+        ndims: allowed numbers of dimensions; the message spells them out as shapes.
+
+    Example:
+        >>> check_waveform(np.zeros(160, dtype=np.float32))
+    """
+    shapes = {1: "(time,)", 2: "(channels, time) or (batch, time)", 3: "(batch, channels, time)"}
+    if not isinstance(waveform, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(waveform).__name__}")
+    if waveform.ndim not in ndims:
+        expected = " or ".join(shapes.get(n, f"{n}-D") for n in ndims)
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(waveform.shape)}")
+    if waveform.shape[-1] == 0:
+        raise ValueError(f"{name} is empty: it has shape {tuple(waveform.shape)}, with no samples")
+    is_tensor = isinstance(waveform, torch.Tensor)
+    floating = waveform.is_floating_point() if is_tensor else np.issubdtype(waveform.dtype, np.floating)
+    if not floating and not (is_tensor or np.issubdtype(waveform.dtype, np.integer)):
+        raise ValueError(f"{name} must hold real numbers, got dtype {waveform.dtype}")
+    if floating:
+        finite = torch.isfinite(waveform).all().item() if is_tensor else np.isfinite(waveform).all()
+        if not finite:
+            raise ValueError(f"{name} contains NaN or infinite samples; clean or re-load the audio")
+
+
+def check_shape(tensor: np.ndarray | torch.Tensor, shape: tuple, name: str = "tensor") -> None:
+    """Raise ValueError unless `tensor.shape` matches `shape`; None in `shape` matches any size.
+
+    Example:
+        >>> check_shape(torch.zeros(2, 40, 101), (2, 40, None), "features")
+    """
+    actual = tuple(tensor.shape)
+    ok = len(actual) == len(shape) and all(e is None or e == a for e, a in zip(shape, actual))
+    if not ok:
+        expected = "(" + ", ".join("*" if e is None else str(e) for e in shape) + ")"
+        raise ValueError(f"{name} must have shape {expected}, got {actual}")

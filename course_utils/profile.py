@@ -1,0 +1,71 @@
+"""Profiles: one switch that sizes every lesson, for learners (``full``) and for CI (``ci``).
+
+A lesson never writes ``if CI: ...``. It reads its sizes from the active profile:
+
+    profile = get_profile()          # COURSE_PROFILE=ci selects the small one
+    corpus = build_corpus(words_config(profile))
+
+Both profiles run the same code and assert the same claims; only the thresholds that
+depend on size (how far above chance a model must be) differ, and they live here too.
+Lessons add their own fields to `Profile` as the course grows.
+
+Notebook: 00_welcome_and_setup (section "Profiles").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV"]
+
+PROFILE_ENV = "COURSE_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes shared by the lessons; see the module docstring."""
+
+    name: str  # "full" (learners, reported results) or "ci" (continuous integration)
+    train_clips_per_word: int  # isolated-word corpus: clips of each word in the train split
+    eval_clips_per_word: int  # ... in the validation split and in the test split, each
+    sentences_per_split: int  # digit strings and command sentences per split (train; eval /4)
+    epochs: int  # default number of training epochs for the small lesson models
+    demo_voices: int  # voices played in lesson 00's tour
+
+    @property
+    def is_ci(self) -> bool:
+        return self.name == "ci"
+
+
+PROFILES = {
+    "full": Profile(
+        name="full",
+        train_clips_per_word=200,
+        eval_clips_per_word=40,
+        sentences_per_split=2000,
+        epochs=20,
+        demo_voices=6,
+    ),
+    "ci": Profile(
+        name="ci",
+        train_clips_per_word=24,
+        eval_clips_per_word=8,
+        sentences_per_split=200,
+        epochs=4,
+        demo_voices=3,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return the profile named `name`, else ``$COURSE_PROFILE``, else ``full``.
+
+    Example:
+        >>> get_profile("ci").train_clips_per_word < get_profile("full").train_clips_per_word
+        True
+    """
+    name = (name or os.environ.get(PROFILE_ENV) or "full").strip().lower()
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r} (from {PROFILE_ENV}); expected one of {list(PROFILES)}")
+    return PROFILES[name]
