@@ -1,0 +1,1 @@
+"""Benchmarks of the course: `make bench` (or `python -m benchmarks`) writes results/."""
