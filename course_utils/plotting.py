@@ -1,0 +1,181 @@
+"""Plots the lessons share: waveforms, spectrograms and attention maps, with labelled units.
+
+Every helper draws into the axes it is given (or a new figure when `ax` is None) and returns
+those axes, so lessons can lay plots side by side and tests can inspect what was drawn. No
+helper calls `plt.show()`: Jupyter shows a figure at the end of the cell.
+
+Notebook: 00_welcome_and_setup (waveforms), 05_audio_features_and_data (spectrograms),
+01_attention_as_weighted_average (attention maps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+
+from .checks import check_sample_rate, check_waveform
+
+__all__ = ["plot_waveform", "plot_spectrogram", "plot_attention"]
+
+
+def _to_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu()
+        # numpy has no bfloat16; every other dtype converts as it is.
+        return (array.float() if array.dtype == torch.bfloat16 else array).numpy()
+    return np.asarray(array)
+
+
+def _check_matrix(array: np.ndarray, name: str, expected: str) -> None:
+    if array.ndim != 2 or 0 in array.shape:
+        hint = "; pick one example, e.g. x[0]" if array.ndim == 3 else ""
+        raise ValueError(f"{name} must have shape {expected}, got {array.shape}{hint}")
+
+
+def _axes(ax: Axes | None) -> Axes:
+    return plt.subplots()[1] if ax is None else ax
+
+
+def plot_waveform(
+    waveform: np.ndarray | torch.Tensor,
+    sample_rate: int,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Plot amplitude against time in seconds; one line per channel.
+
+    Args:
+        waveform: (time,) or (channels, time), torch tensor or numpy array.
+        sample_rate: rate in Hz, used for the time axis.
+        ax: axes to draw into; None (default) creates a new figure.
+        title: optional title.
+
+    Returns:
+        the axes drawn into.
+
+    Example:
+        >>> ax = plot_waveform(torch.sin(torch.linspace(0, 60, 16000)), 16000, title="tone")
+
+    Notebook: 00_welcome_and_setup.
+    """
+    check_waveform(waveform, ndims=(1, 2))
+    sample_rate = check_sample_rate(sample_rate)
+    data = np.atleast_2d(_to_numpy(waveform))  # (channels, time)
+    ax = _axes(ax)
+    time = np.arange(data.shape[-1]) / sample_rate
+    for index, channel in enumerate(data):
+        ax.plot(time, channel, linewidth=0.8, label=f"channel {index}")
+    if data.shape[0] > 1:
+        ax.legend(loc="upper right")
+    ax.set_xlim(0, time[-1] if time.size > 1 else 1 / sample_rate)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("amplitude")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def plot_spectrogram(
+    spectrogram: np.ndarray | torch.Tensor,
+    sample_rate: int = 16_000,
+    hop_length: int = 160,
+    ax: Axes | None = None,
+    title: str | None = None,
+    y_label: str = "mel bin",
+    colorbar: bool = True,
+    colorbar_label: str = "dB",
+) -> Axes:
+    """Show a (log-)spectrogram as an image, low frequencies at the bottom, time in seconds.
+
+    Args:
+        spectrogram: (n_mels, frames) or (freq, frames), e.g. `log_mel_spectrogram(x)`.
+        sample_rate: rate in Hz of the audio it came from (default 16000).
+        hop_length: samples between frames (default 160); frame t is centred at
+            t * hop_length / sample_rate seconds.
+        ax: axes to draw into; None (default) creates a new figure.
+        title: optional title.
+        y_label: label of the vertical axis (default "mel bin").
+        colorbar: add a colour bar (default True).
+        colorbar_label: its label (default "dB"; change it for linear magnitudes).
+
+    Returns:
+        the axes drawn into; the image is `ax.images[0]`.
+
+    Example:
+        >>> ax = plot_spectrogram(torch.randn(40, 101), title="noise")
+
+    Notebook: 05_audio_features_and_data.
+    """
+    data = _to_numpy(spectrogram)
+    _check_matrix(data, "spectrogram", "(n_mels, frames) or (freq, frames)")
+    sample_rate = check_sample_rate(sample_rate)
+    if hop_length < 1:
+        raise ValueError(f"hop_length must be a positive integer, got {hop_length}")
+    ax = _axes(ax)
+    frame_seconds = hop_length / sample_rate
+    # Pixel centres sit on the frame centres and on the integer bin numbers.
+    extent = (-frame_seconds / 2, (data.shape[1] - 0.5) * frame_seconds, -0.5, data.shape[0] - 0.5)
+    image = ax.imshow(data, origin="lower", aspect="auto", extent=extent, interpolation="nearest")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(y_label)
+    if title is not None:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=colorbar_label)
+    return ax
+
+
+def plot_attention(
+    weights: np.ndarray | torch.Tensor,
+    ax: Axes | None = None,
+    x_label: str = "key frame",
+    y_label: str = "query frame",
+    title: str | None = None,
+    x_ticklabels: Sequence[str] | None = None,
+    y_ticklabels: Sequence[str] | None = None,
+    colorbar: bool = True,
+) -> Axes:
+    """Heat map of attention weights: one row per query, one column per key.
+
+    Args:
+        weights: (queries, keys), e.g. one head of (batch, heads, queries, keys) or an
+            alignment of decoder steps against encoder frames.
+        ax: axes to draw into; None (default) creates a new figure.
+        x_label: label of the key axis (default "key frame").
+        y_label: label of the query axis (default "query frame").
+        title: optional title.
+        x_ticklabels: one label per key (e.g. words or characters); None keeps numbers.
+        y_ticklabels: one label per query; None keeps numbers.
+        colorbar: add a colour bar labelled "weight" (default True).
+
+    Returns:
+        the axes drawn into; row 0 (the first query) is at the top, as in the matrix.
+
+    Example:
+        >>> ax = plot_attention(torch.softmax(torch.randn(5, 7), dim=-1))
+
+    Notebook: 01_attention_as_weighted_average.
+    """
+    data = _to_numpy(weights)
+    _check_matrix(data, "weights", "(queries, keys)")
+    for labels, size, axis in ((x_ticklabels, data.shape[1], "keys"),
+                               (y_ticklabels, data.shape[0], "queries")):  # fmt: skip
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"got {len(labels)} tick labels for {size} {axis}")
+    ax = _axes(ax)
+    image = ax.imshow(data, aspect="auto", interpolation="nearest", cmap="viridis")
+    if x_ticklabels is not None:
+        ax.set_xticks(range(data.shape[1]), labels=list(x_ticklabels), rotation=90)
+    if y_ticklabels is not None:
+        ax.set_yticks(range(data.shape[0]), labels=list(y_ticklabels))
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    if title is not None:
+        ax.set_title(title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="weight")
+    return ax
