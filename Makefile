@@ -28,6 +28,7 @@ lab: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --doctest-modules course_utils -q
 
 notebooks-clean: $(STAMP)
 	$(BIN)/python tools/clean_notebooks.py --check $(NOTEBOOKS)

@@ -1,7 +1,7 @@
 """Run every benchmark and write its figures under results/ (JSON each, one markdown table).
 
-    python -m benchmarks            # all
-    python -m benchmarks corpus     # only those whose name contains "corpus"
+python -m benchmarks            # all
+python -m benchmarks corpus     # only those whose name contains "corpus"
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ def write_table(rows: list[dict]) -> str:
     ]
     for row in rows:
         met = "" if row.get("met") is None else ("yes" if row["met"] else "**no**")
-        lines.append(f"| {row['benchmark']} | {row['measure']} | {row['value']} {row.get('unit', '')} "
-                     f"| {row.get('target', '')} | {met} |")
+        lines.append(
+            f"| {row['benchmark']} | {row['measure']} | {row['value']} {row.get('unit', '')} "
+            f"| {row.get('target', '')} | {met} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -48,7 +50,10 @@ def main(argv: list[str]) -> int:
         rows = importlib.import_module(f"benchmarks.bench_{name}").run()
         (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
         for row in rows:
-            print(f"  {row['measure']}: {row['value']} {row.get('unit', '')} (target {row.get('target', '-')})")
+            print(
+                f"  {row['measure']}: {row['value']} {row.get('unit', '')}"
+                f" (target {row.get('target', '-')})"
+            )
     rows = [row for path in sorted(RESULTS.glob("*.json")) for row in json.loads(path.read_text())]
     (RESULTS / "README.md").write_text(write_table(rows))
     print(f"wrote {RESULTS / 'README.md'}")

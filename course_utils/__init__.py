@@ -1,0 +1,51 @@
+"""course_utils: the tested helpers behind the *Attention in Audio* lessons.
+
+Each module holds one concept; this file re-exports the public API so that a lesson can
+write ``import course_utils as cu`` and ``cu.build_corpus(...)``. The augmentation and fetch
+functions live in their modules (``course_utils.augment``, ``course_utils.fetch``).
+"""
+
+from .audio import load_audio, normalize, play, resample, rms_db, save_audio, to_mono
+from .augment import AugmentConfig
+from .checks import check_sample_rate, check_shape, check_waveform
+from .corpus import (
+    COMMANDS,
+    DIGITS,
+    SPLITS,
+    UNKNOWN_LABEL,
+    UNKNOWN_WORDS,
+    Corpus,
+    CorpusConfig,
+    CorpusSplit,
+    build_corpus,
+    digits_config,
+    sentences_config,
+    voice_splits,
+    words_config,
+)
+from .datasets import SpeechDataset, collate_padded
+from .features import MFCC, LogMel, deltas, frame_lengths, log_mel_spectrogram, mfcc, num_frames
+from .fetch import fetch
+from .files import atomic_write
+from .plotting import plot_attention, plot_spectrogram, plot_waveform
+from .profile import Profile, get_profile
+from .recordings import RecordingFolder, load_recordings
+from .runtime import data_dir, environment_report, get_device, require_version, set_seed
+from .training import History, TrainConfig, fit, load_checkpoint, save_checkpoint, to_device
+from .tts import Voice, list_accents, list_variants, synthesize, synthesize_batch
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AugmentConfig", "COMMANDS", "DIGITS", "SPLITS", "UNKNOWN_LABEL", "UNKNOWN_WORDS",
+    "Corpus", "CorpusConfig", "CorpusSplit", "History", "LogMel", "MFCC", "Profile",
+    "RecordingFolder", "SpeechDataset", "TrainConfig", "Voice",
+    "atomic_write", "build_corpus", "check_sample_rate", "check_shape", "check_waveform",
+    "collate_padded", "data_dir", "deltas", "digits_config", "environment_report", "fetch",
+    "fit", "frame_lengths", "get_device", "get_profile", "list_accents", "list_variants",
+    "load_audio", "load_checkpoint", "load_recordings", "log_mel_spectrogram", "mfcc",
+    "normalize", "num_frames", "play", "plot_attention", "plot_spectrogram", "plot_waveform",
+    "require_version", "resample", "rms_db", "save_audio", "save_checkpoint",
+    "sentences_config", "set_seed", "synthesize", "synthesize_batch", "to_device", "to_mono",
+    "voice_splits", "words_config",
+]  # fmt: skip

@@ -9,10 +9,20 @@ Notebook: 00_welcome_and_setup (section "When something goes wrong").
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
-__all__ = ["check_sample_rate", "check_waveform", "check_shape"]
+__all__ = [
+    "check_float_waveform",
+    "check_integer",
+    "check_number",
+    "check_rng",
+    "check_sample_rate",
+    "check_shape",
+    "check_waveform",
+]
 
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 192_000
 
@@ -54,14 +64,18 @@ def check_waveform(
     """
     shapes = {1: "(time,)", 2: "(channels, time) or (batch, time)", 3: "(batch, channels, time)"}
     if not isinstance(waveform, (np.ndarray, torch.Tensor)):
-        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(waveform).__name__}")
+        raise TypeError(
+            f"{name} must be a numpy array or torch tensor, got {type(waveform).__name__}"
+        )
     if waveform.ndim not in ndims:
         expected = " or ".join(shapes.get(n, f"{n}-D") for n in ndims)
         raise ValueError(f"{name} must have shape {expected}, got {tuple(waveform.shape)}")
     if waveform.shape[-1] == 0:
         raise ValueError(f"{name} is empty: it has shape {tuple(waveform.shape)}, with no samples")
     is_tensor = isinstance(waveform, torch.Tensor)
-    floating = waveform.is_floating_point() if is_tensor else np.issubdtype(waveform.dtype, np.floating)
+    floating = (
+        waveform.is_floating_point() if is_tensor else np.issubdtype(waveform.dtype, np.floating)
+    )
     if not floating and not (is_tensor or np.issubdtype(waveform.dtype, np.integer)):
         raise ValueError(f"{name} must hold real numbers, got dtype {waveform.dtype}")
     if floating:
@@ -77,7 +91,48 @@ def check_shape(tensor: np.ndarray | torch.Tensor, shape: tuple, name: str = "te
         >>> check_shape(torch.zeros(2, 40, 101), (2, 40, None), "features")
     """
     actual = tuple(tensor.shape)
-    ok = len(actual) == len(shape) and all(e is None or e == a for e, a in zip(shape, actual))
+    ok = len(actual) == len(shape) and all(
+        e is None or e == a for e, a in zip(shape, actual, strict=True)
+    )
     if not ok:
         expected = "(" + ", ".join("*" if e is None else str(e) for e in shape) + ")"
         raise ValueError(f"{name} must have shape {expected}, got {actual}")
+
+
+def check_float_waveform(waveform: np.ndarray, name: str = "waveform") -> np.ndarray:
+    """Validate a (time,) float array and return it as float32 (no copy when it already is)."""
+    if not isinstance(waveform, np.ndarray):
+        raise TypeError(
+            f"{name} must be a numpy array of shape (time,), got {type(waveform).__name__}"
+            " (augmentation is numpy-only; convert a tensor with .numpy())"
+        )
+    check_waveform(waveform, name)
+    if not np.issubdtype(waveform.dtype, np.floating):
+        raise TypeError(
+            f"{name} must hold float samples in [-1, 1], got dtype {waveform.dtype}"
+            " (convert int16 PCM with samples / 32768)"
+        )
+    return waveform.astype(np.float32, copy=False)
+
+
+def check_number(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+def check_integer(value: int, name: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_rng(rng: np.random.Generator) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(seed), got {rng!r}"
+        )

@@ -116,9 +116,14 @@ class CorpusConfig:
             raise ValueError(f"unknown accents {sorted(unknown)}; expected some of {tts.ACCENTS}")
         counts = self.clips_per_word if self.task == "words" else self.utterances
         if len(counts) != 3 or min(counts) < 0:
-            raise ValueError(f"expected three non-negative sizes (train, validation, test), got {counts}")
+            raise ValueError(
+                f"expected three non-negative sizes (train, validation, test), got {counts}"
+            )
         if abs(sum(self.split_fractions) - 1) > 1e-6 or min(self.split_fractions) <= 0:
-            raise ValueError(f"split_fractions must be three positive numbers summing to 1, got {self.split_fractions}")
+            raise ValueError(
+                "split_fractions must be three positive numbers summing to 1, "
+                f"got {self.split_fractions}"
+            )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -158,7 +163,9 @@ def sentences_config(profile: Profile, **overrides) -> CorpusConfig:
     return replace(CorpusConfig(task="sentences", utterances=(n, n // 4, n // 4)), **overrides)
 
 
-def voice_splits(seed_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> dict[str, tuple[str, ...]]:
+def voice_splits(
+    seed_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+) -> dict[str, tuple[str, ...]]:
     """Assign every eSpeak voice variant to exactly one split.
 
     The assignment depends only on the fractions (not on the corpus seed), so the test
@@ -201,16 +208,23 @@ def _texts(config: CorpusConfig, split: str) -> list[tuple[str, int]]:
     sentences = []
     for _ in range(n):
         template = _SENTENCE_TEMPLATES[rng.integers(len(_SENTENCE_TEMPLATES))]
-        sentences.append((template.format(
-            room=_ROOMS[rng.integers(len(_ROOMS))],
-            device=_DEVICES[rng.integers(len(_DEVICES))],
-            digit=DIGITS[rng.integers(1, 10)],
-            direction=_DIRECTIONS[rng.integers(len(_DIRECTIONS))],
-        ), -1))
+        sentences.append(
+            (
+                template.format(
+                    room=_ROOMS[rng.integers(len(_ROOMS))],
+                    device=_DEVICES[rng.integers(len(_DEVICES))],
+                    digit=DIGITS[rng.integers(1, 10)],
+                    direction=_DIRECTIONS[rng.integers(len(_DIRECTIONS))],
+                ),
+                -1,
+            )
+        )
     return sentences
 
 
-def _trim_silence(waveform: np.ndarray, sample_rate: int, threshold_db: float = -40.0) -> np.ndarray:
+def _trim_silence(
+    waveform: np.ndarray, sample_rate: int, threshold_db: float = -40.0
+) -> np.ndarray:
     """Cut leading and trailing silence (eSpeak pads its output), keeping 10 ms margins."""
     level = np.abs(waveform)
     loud = np.flatnonzero(level > level.max() * 10 ** (threshold_db / 20))
@@ -218,36 +232,48 @@ def _trim_silence(waveform: np.ndarray, sample_rate: int, threshold_db: float = 
     return waveform[max(loud[0] - margin, 0) : loud[-1] + margin + 1]
 
 
-def _render_chunk(config: CorpusConfig, split: str, start: int, stop: int) -> list[tuple[np.ndarray, dict]]:
+def _render_chunk(
+    config: CorpusConfig, split: str, start: int, stop: int
+) -> list[tuple[np.ndarray, dict]]:
     """Synthesise and augment utterances [start, stop) of `split`: int16 audio + metadata."""
     texts = _texts(config, split)[start:stop]
     variants = voice_splits(config.split_fractions)[split]
-    rngs = [np.random.default_rng([config.seed, SPLITS.index(split), 2, i]) for i in range(start, stop)]
+    rngs = [
+        np.random.default_rng([config.seed, SPLITS.index(split), 2, i]) for i in range(start, stop)
+    ]
     voices = [
         tts.Voice(
             accent=config.accents[rng.integers(len(config.accents))],
             variant=variants[rng.integers(len(variants))],
             rate=int(rng.integers(config.rate_range[0], config.rate_range[1] + 1)),
             pitch=int(rng.integers(config.pitch_range[0], config.pitch_range[1] + 1)),
-            pitch_range=int(rng.integers(config.intonation_range[0], config.intonation_range[1] + 1)),
+            pitch_range=int(
+                rng.integers(config.intonation_range[0], config.intonation_range[1] + 1)
+            ),
         )
         for rng in rngs
     ]
     speech = tts.synthesize_batch(
-        [(text, voice) for (text, _), voice in zip(texts, voices)],
+        [(text, voice) for (text, _), voice in zip(texts, voices, strict=True)],
         sample_rate=config.sample_rate,
         seed=config.seed * 1_000_003 + start,
     )
     rendered = []
-    for (text, label), voice, wave, rng in zip(texts, voices, speech, rngs):
+    for (text, label), voice, wave, rng in zip(texts, voices, speech, rngs, strict=True):
         wave = _trim_silence(wave, config.sample_rate)
         wave, meta = _place_and_augment(wave, config, rng)
-        meta |= {"text": text, "label": label, **{f"voice_{k}": v for k, v in asdict(voice).items()}}
+        meta |= {
+            "text": text,
+            "label": label,
+            **{f"voice_{k}": v for k, v in asdict(voice).items()},
+        }
         rendered.append(((np.clip(wave, -1, 1) * 32767).astype(np.int16), meta))
     return rendered
 
 
-def _place_and_augment(speech: np.ndarray, config: CorpusConfig, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+def _place_and_augment(
+    speech: np.ndarray, config: CorpusConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, dict]:
     """Words: put the word at a random place in a fixed-length clip. Others: pad with silence.
 
     Returns the augmented clip and where the speech is in it (seconds), for lessons that
@@ -292,7 +318,9 @@ class CorpusSplit:
 
     def waveform(self, index: int) -> np.ndarray:
         """Utterance `index` as float32 (time,) in [-1, 1]."""
-        return self.audio[self.offsets[index] : self.offsets[index + 1]].astype(np.float32) / 32768.0
+        return (
+            self.audio[self.offsets[index] : self.offsets[index + 1]].astype(np.float32) / 32768.0
+        )
 
     @property
     def voices(self) -> set[str]:
@@ -330,17 +358,24 @@ class Corpus:
     def summary(self) -> list[dict]:
         """One row per split: utterances, voices, hours; for a table in a lesson."""
         return [
-            {"split": s.name, "utterances": len(s), "voices": len(s.voices),
-             "accents": len({i["voice_accent"] for i in s.items}), "minutes": round(s.seconds / 60, 1)}
-            for s in self.splits.values()
-        ]  # fmt: skip
+            {
+                "split": split.name,
+                "utterances": len(split),
+                "voices": len(split.voices),
+                "accents": len({item["voice_accent"] for item in split.items}),
+                "minutes": round(split.seconds / 60, 1),
+            }
+            for split in self.splits.values()
+        ]
 
 
 def _save(corpus: Corpus, path: Path) -> None:
-    arrays = {"meta": np.frombuffer(json.dumps({
+    # Metadata travels as JSON bytes inside the .npz, so loading needs no pickle.
+    meta = {
         "config_key": corpus.config.key(),
         "items": {name: split.items for name, split in corpus.splits.items()},
-    }).encode(), dtype=np.uint8)}  # fmt: skip
+    }
+    arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
     for name, split in corpus.splits.items():
         arrays[f"{name}_audio"] = split.audio
         arrays[f"{name}_offsets"] = split.offsets
@@ -354,10 +389,15 @@ def _load(config: CorpusConfig, path: Path) -> Corpus:
         if meta["config_key"] != config.key():
             raise ValueError(f"{path} holds another corpus (key {meta['config_key']})")
         splits = {
-            name: CorpusSplit(name, config.sample_rate, npz[f"{name}_audio"], npz[f"{name}_offsets"],
-                              meta["items"][name])
+            name: CorpusSplit(
+                name=name,
+                sample_rate=config.sample_rate,
+                audio=npz[f"{name}_audio"],
+                offsets=npz[f"{name}_offsets"],
+                items=meta["items"][name],
+            )
             for name in SPLITS
-        }  # fmt: skip
+        }
     return Corpus(config, splits, path)
 
 
@@ -399,7 +439,9 @@ def build_corpus(
         try:
             return _load(config, path)
         except Exception as error:  # a damaged cache file is ours to replace
-            warnings.warn(f"corpus cache {path} is unreadable ({error}); rebuilding it", stacklevel=2)
+            warnings.warn(
+                f"corpus cache {path} is unreadable ({error}); rebuilding it", stacklevel=2
+            )
     splits = {name: _generate_split(config, name, workers, progress) for name in SPLITS}
     corpus = Corpus(config, splits)
     if use_cache:
@@ -408,7 +450,9 @@ def build_corpus(
     return corpus
 
 
-def _generate_split(config: CorpusConfig, split: str, workers: int | None, progress: bool) -> CorpusSplit:
+def _generate_split(
+    config: CorpusConfig, split: str, workers: int | None, progress: bool
+) -> CorpusSplit:
     from tqdm.auto import tqdm
 
     n = len(_texts(config, split))
@@ -425,7 +469,7 @@ def _generate_split(config: CorpusConfig, split: str, workers: int | None, progr
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             futures = [pool.submit(_render_chunk, config, split, a, b) for a, b in chunks]
-            for future, (start, stop) in zip(futures, chunks):
+            for future, (start, stop) in zip(futures, chunks, strict=True):
                 results += future.result()
                 bar.update(stop - start)
     bar.close()

@@ -32,7 +32,11 @@ from tqdm.auto import tqdm
 from .runtime import data_dir
 
 __all__ = [
-    "ChecksumError", "CorruptArchiveError", "FetchError", "UnsafeArchiveError", "fetch",
+    "ChecksumError",
+    "CorruptArchiveError",
+    "FetchError",
+    "UnsafeArchiveError",
+    "fetch",
     "sha256_of",
 ]
 
@@ -169,8 +173,15 @@ def _download(url: str, part: Path, timeout: float, progress: bool, hint: str) -
             start = offset if resumed else 0
             length = response.headers.get("Content-Length")
             total = start + int(length) if length and length.isdigit() else None
-            bar = tqdm(total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
-                       desc=part.name.removesuffix(".part"), disable=not progress)
+            bar = tqdm(
+                total=total,
+                initial=start,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name.removesuffix(".part"),
+                disable=not progress,
+            )
             with open(part, "ab" if resumed else "wb") as f, bar:
                 while chunk := response.read(CHUNK_SIZE):
                     f.write(chunk)
@@ -178,19 +189,26 @@ def _download(url: str, part: Path, timeout: float, progress: bool, hint: str) -
                 received = f.tell()
             # urllib returns a short body silently when the connection drops; check its length.
             if total is not None and received < total:
-                raise FetchError(f"download of {url} was interrupted after {received} of {total} "
-                                 f"bytes; run again to resume from {part}, or {hint}")
+                raise FetchError(
+                    f"download of {url} was interrupted after {received} of {total} "
+                    f"bytes; run again to resume from {part}, or {hint}"
+                )
     except urllib.error.HTTPError as e:
         if e.code == 416 and offset:  # nothing left to send: the .part may be complete
             return
-        raise FetchError(f"could not download {url}: the server answered HTTP {e.code} "
-                         f"{e.reason}. Check the address, or {hint}") from e
+        raise FetchError(
+            f"could not download {url}: the server answered HTTP {e.code} "
+            f"{e.reason}. Check the address, or {hint}"
+        ) from e
     except urllib.error.URLError as e:
-        raise FetchError(f"could not download {url}: {e.reason}. You appear to be offline or "
-                         f"the server cannot be reached: {hint}") from e
+        raise FetchError(
+            f"could not download {url}: {e.reason}. You appear to be offline or "
+            f"the server cannot be reached: {hint}"
+        ) from e
     except (HTTPException, OSError) as e:  # cut off mid-body, timeout, connection reset
-        raise FetchError(f"download of {url} was interrupted ({e!r}); run again to resume "
-                         f"from {part}, or {hint}") from e
+        raise FetchError(
+            f"download of {url} was interrupted ({e!r}); run again to resume from {part}, or {hint}"
+        ) from e
 
 
 def _verify_and_move(part: Path, target: Path, sha256: str, url: str) -> None:
@@ -225,8 +243,9 @@ def _extract(archive: Path, folder: Path) -> Path:
         except _ARCHIVE_ERRORS + (OSError,) as e:
             if isinstance(e, OSError) and e.errno is not None:
                 raise  # a real I/O error (disk full, permissions), not a damaged archive
-            raise CorruptArchiveError(f"{archive} is damaged or not an archive ({e}); delete "
-                                      "it and download it again") from e
+            raise CorruptArchiveError(
+                f"{archive} is damaged or not an archive ({e}); delete it and download it again"
+            ) from e
         try:
             os.rename(tmp, folder)
         except OSError:
@@ -292,8 +311,10 @@ def _extract_tar(archive: Path, dest: Path) -> None:
             except tarfile.FilterError as e:
                 raise UnsafeArchiveError(f"archive member {e.tarinfo.name!r}: {e}") from e
         elif any(m.issym() or m.islnk() for m in members):
-            raise UnsafeArchiveError(f"{archive} holds links, which this Python cannot unpack "
-                                     "safely; use Python 3.10.12+, 3.11.4+ or 3.12+")
+            raise UnsafeArchiveError(
+                f"{archive} holds links, which this Python cannot unpack "
+                "safely; use Python 3.10.12+, 3.11.4+ or 3.12+"
+            )
         else:
             tar.extractall(dest, members=members)
 

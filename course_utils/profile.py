@@ -67,5 +67,7 @@ def get_profile(name: str | None = None) -> Profile:
     """
     name = (name or os.environ.get(PROFILE_ENV) or "full").strip().lower()
     if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r} (from {PROFILE_ENV}); expected one of {list(PROFILES)}")
+        raise ValueError(
+            f"unknown profile {name!r} (from {PROFILE_ENV}); expected one of {list(PROFILES)}"
+        )
     return PROFILES[name]

@@ -85,8 +85,9 @@ def load_recordings(folder: str | os.PathLike, sample_rate: int | None = 8000) -
             label, speaker, index = match["label"], match["speaker"], int(match["index"])
             found.append(Recording(path, label, speaker, index, sample_rate))
     if not found:
-        nested = next((p.parent for p in folder.rglob("*.wav")
-                       if RECORDING_PATTERN.fullmatch(p.name)), None)
+        nested = next(
+            (p.parent for p in folder.rglob("*.wav") if RECORDING_PATTERN.fullmatch(p.name)), None
+        )
         raise FileNotFoundError(
             f"no recordings in {folder}: expected wav files named {{label}}_{{speaker}}_{{index}}"
             ".wav, e.g. 3_jackson_0.wav" + (f"; did you mean {nested}?" if nested else "")
@@ -114,8 +115,12 @@ class RecordingFolder(Dataset):
     Notebook: 05_audio_features_and_data
     """
 
-    def __init__(self, folder: str | os.PathLike, sample_rate: int | None = 8000,
-                 labels: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        sample_rate: int | None = 8000,
+        labels: Mapping[str, int] | None = None,
+    ) -> None:
         self.recordings = load_recordings(folder, sample_rate)
         self.labels = dict(labels) if labels is not None else None
         if self.labels is not None:
@@ -129,8 +134,13 @@ class RecordingFolder(Dataset):
     def __getitem__(self, i: int) -> dict:
         recording = self.recordings[i]
         waveform, rate = recording.read()
-        item = {"waveform": waveform, "sample_rate": rate, "label": recording.label,
-                "speaker": recording.speaker, "path": str(recording.path)}
+        item = {
+            "waveform": waveform,
+            "sample_rate": rate,
+            "label": recording.label,
+            "speaker": recording.speaker,
+            "path": str(recording.path),
+        }
         if self.labels is not None:
             item["target"] = self.labels[recording.label]
         return item

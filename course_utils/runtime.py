@@ -105,7 +105,8 @@ def require_version(package: str, minimum: str) -> str:
         installed = metadata.version(package)
     except metadata.PackageNotFoundError:
         raise RuntimeError(
-            f"{package} is not installed; run `make lab` (or `pip install -e .`) in the course folder"
+            f"{package} is not installed; "
+            "run `make lab` (or `pip install -e .`) in the course folder"
         ) from None
     if _version_tuple(installed) < _version_tuple(minimum):
         raise RuntimeError(

@@ -114,8 +114,14 @@ class _Engine:
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_path).encode(), 0)
         if rate <= 0:
@@ -201,7 +207,9 @@ def _check_voice(voice: Voice) -> None:
         raise ValueError(f"unknown accent {voice.accent!r}; expected one of {list(ACCENTS)}")
     variants = list_variants()
     if voice.variant not in variants:
-        raise ValueError(f"unknown voice variant {voice.variant!r}; expected one of {list(variants)}")
+        raise ValueError(
+            f"unknown voice variant {voice.variant!r}; expected one of {list(variants)}"
+        )
     if not MIN_RATE <= voice.rate <= MAX_RATE:
         raise ValueError(f"rate must be {MIN_RATE}..{MAX_RATE} words per minute, got {voice.rate}")
     for field, value in (("pitch", voice.pitch), ("pitch_range", voice.pitch_range)):

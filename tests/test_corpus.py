@@ -54,7 +54,9 @@ def test_words_are_fixed_length_labelled_and_locate_the_speech(tiny):
 def test_speech_is_where_the_metadata_says():
     clean = build_corpus(
         CorpusConfig(words=("seven",), clips_per_word=(6, 1, 1), augment=AugmentConfig.none()),
-        use_cache=False, progress=False, workers=1,
+        use_cache=False,
+        progress=False,
+        workers=1,
     )
     for i, item in enumerate(clean["train"].items):
         wave = np.abs(clean["train"].waveform(i))
@@ -71,19 +73,28 @@ def test_same_config_gives_the_same_bytes_whatever_the_workers(tiny):
 
 
 def test_another_seed_gives_another_corpus(tiny):
-    other = build_corpus(TINY.__class__(**{**TINY.__dict__, "seed": 1}), use_cache=False,
-                         progress=False, workers=1)
+    other = build_corpus(
+        TINY.__class__(**{**TINY.__dict__, "seed": 1}), use_cache=False, progress=False, workers=1
+    )
     assert tiny["train"].audio.tobytes() != other["train"].audio.tobytes()
 
 
 def test_digit_strings_and_sentences_have_transcripts():
-    digits = build_corpus(CorpusConfig(task="digits", utterances=(6, 2, 2)), use_cache=False,
-                          progress=False, workers=1)
+    digits = build_corpus(
+        CorpusConfig(task="digits", utterances=(6, 2, 2)),
+        use_cache=False,
+        progress=False,
+        workers=1,
+    )
     for item in digits["train"].items:
         words = item["text"].split()
         assert 3 <= len(words) <= 7 and set(words) <= set(DIGITS) and item["label"] == -1
-    sentences = build_corpus(CorpusConfig(task="sentences", utterances=(6, 2, 2)), use_cache=False,
-                             progress=False, workers=1)
+    sentences = build_corpus(
+        CorpusConfig(task="sentences", utterances=(6, 2, 2)),
+        use_cache=False,
+        progress=False,
+        workers=1,
+    )
     texts = [item["text"] for item in sentences["train"].items]
     assert all(len(t.split()) >= 3 for t in texts) and len(set(texts)) > 1
     lengths = np.diff(sentences["train"].offsets)
@@ -91,7 +102,9 @@ def test_digit_strings_and_sentences_have_transcripts():
 
 
 def test_unknown_words_form_one_extra_class():
-    config = CorpusConfig(words=("yes", "no"), unknown_words=("cat", "dog"), clips_per_word=(3, 1, 1))
+    config = CorpusConfig(
+        words=("yes", "no"), unknown_words=("cat", "dog"), clips_per_word=(3, 1, 1)
+    )
     corpus = build_corpus(config, use_cache=False, progress=False, workers=1)
     assert corpus.labels == ("yes", "no", UNKNOWN_LABEL)
     unknown = [item for item in corpus["train"].items if item["label"] == 2]
@@ -116,8 +129,9 @@ def test_cache_key_follows_every_setting():
         TINY.key(),
         CorpusConfig(words=("yes", "no", "seven"), clips_per_word=(4, 2, 3)).key(),
         CorpusConfig(words=("yes", "no", "seven"), clips_per_word=(4, 2, 2), seed=5).key(),
-        CorpusConfig(words=("yes", "no", "seven"), clips_per_word=(4, 2, 2),
-                     augment=AugmentConfig.none()).key(),
+        CorpusConfig(
+            words=("yes", "no", "seven"), clips_per_word=(4, 2, 2), augment=AugmentConfig.none()
+        ).key(),
     }
     assert len(keys) == 4
 
@@ -140,18 +154,25 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match="unreadable"):
         corpus = build_corpus(TINY, cache_dir=tmp_path, progress=False, workers=1)
     assert len(corpus["train"]) == 12
-    assert build_corpus(TINY, cache_dir=tmp_path, progress=False)["train"].items == corpus["train"].items
+    assert (
+        build_corpus(TINY, cache_dir=tmp_path, progress=False)["train"].items
+        == corpus["train"].items
+    )
 
 
 def test_dataset_and_collate_pad_with_zeros_and_return_lengths():
-    corpus = build_corpus(CorpusConfig(task="sentences", utterances=(4, 1, 1)), use_cache=False,
-                          progress=False, workers=1)
+    corpus = build_corpus(
+        CorpusConfig(task="sentences", utterances=(4, 1, 1)),
+        use_cache=False,
+        progress=False,
+        workers=1,
+    )
     loader = DataLoader(corpus["train"].dataset(), batch_size=4, collate_fn=collate_padded)
     batch = next(iter(loader))
     lengths = batch["lengths"]
     assert batch["waveform"].shape == (4, int(lengths.max()))
     assert lengths.tolist() == np.diff(corpus["train"].offsets).tolist()
-    for row, length in zip(batch["waveform"], lengths):
+    for row, length in zip(batch["waveform"], lengths, strict=True):
         assert torch.all(row[length:] == 0)
     assert batch["labels"].tolist() == [-1] * 4 and len(batch["texts"]) == 4
 

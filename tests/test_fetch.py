@@ -139,8 +139,13 @@ def test_fetch_extracts_and_then_serves_from_cache(server, tmp_path, name):
 def test_fetch_plain_file_with_filename(server, tmp_path, capfd, progress):
     base, www, httpd = server
     (www / "blob.bin").write_bytes(b"x" * 5000)
-    path = fetch(f"{base}/blob.bin", sha256_of(www / "blob.bin"), cache_dir=tmp_path / "c",
-                 filename="renamed.bin", progress=progress)
+    path = fetch(
+        f"{base}/blob.bin",
+        sha256_of(www / "blob.bin"),
+        cache_dir=tmp_path / "c",
+        filename="renamed.bin",
+        progress=progress,
+    )
     assert path == tmp_path / "c" / "renamed.bin" and path.read_bytes() == b"x" * 5000
     assert ("renamed.bin" in capfd.readouterr().err) == progress  # the progress bar
 
@@ -176,8 +181,9 @@ def test_corrupt_archive_names_the_file(server, tmp_path, name):
     (www / name).write_bytes(good[: min(1500, len(good) // 2)])
     cache = tmp_path / "cache"
     with pytest.raises(CorruptArchiveError, match=re.escape(name)):
-        fetch(f"{base}/{name}", sha256_of(www / name), cache_dir=cache, extract=True,
-              progress=False)
+        fetch(
+            f"{base}/{name}", sha256_of(www / name), cache_dir=cache, extract=True, progress=False
+        )
     assert sorted(p.name for p in cache.iterdir()) == [name]  # no half-extracted folder
 
 
@@ -202,30 +208,55 @@ def _unsafe_tar(path: Path, case: str) -> None:
 
 @pytest.mark.parametrize(
     "case",
-    ["dotdot", "absolute", "symlink_etc", "symlink_up", "hardlink", "device",
-     "zip_dotdot", "zip_absolute", "zip_symlink"],
+    [
+        "dotdot",
+        "absolute",
+        "symlink_etc",
+        "symlink_up",
+        "hardlink",
+        "device",
+        "zip_dotdot",
+        "zip_absolute",
+        "zip_symlink",
+    ],
 )
 def test_unsafe_archive_member_is_refused(server, tmp_path, case):
     base, www, _ = server
     if case.startswith("zip"):
         archive = www / "evil.zip"
-        name = {"zip_dotdot": "../evil.txt", "zip_absolute": str(tmp_path / "abs_evil.txt"),
-                "zip_symlink": "etc"}[case]
+        name = {
+            "zip_dotdot": "../evil.txt",
+            "zip_absolute": str(tmp_path / "abs_evil.txt"),
+            "zip_symlink": "etc",
+        }[case]
         with zipfile.ZipFile(archive, "w") as zf:
             info = zipfile.ZipInfo(name)
             if case == "zip_symlink":
-                info.external_attr = (0o120777 << 16)  # a symlink whose target is the data
+                info.external_attr = 0o120777 << 16  # a symlink whose target is the data
             zf.writestr(info, "/etc" if case == "zip_symlink" else "evil")
     else:
         archive = www / "evil.tar"
         _unsafe_tar(archive, case)
     cache = tmp_path / "cache"
-    member = {"dotdot": "../evil.txt", "absolute": "abs_evil.txt", "symlink_etc": "'etc'",
-              "symlink_up": "sub/up", "hardlink": "hard", "device": "null",
-              "zip_dotdot": "../evil.txt", "zip_absolute": "abs_evil.txt", "zip_symlink": "'etc'"}
+    member = {
+        "dotdot": "../evil.txt",
+        "absolute": "abs_evil.txt",
+        "symlink_etc": "'etc'",
+        "symlink_up": "sub/up",
+        "hardlink": "hard",
+        "device": "null",
+        "zip_dotdot": "../evil.txt",
+        "zip_absolute": "abs_evil.txt",
+        "zip_symlink": "'etc'",
+    }
     with pytest.raises(UnsafeArchiveError, match=re.escape(member[case])):  # names the member
-        fetch(f"{base}/{archive.name}", sha256_of(archive), cache_dir=cache, extract=True,
-              progress=False)
+        fetch(
+            f"{base}/{archive.name}",
+            sha256_of(archive),
+            cache_dir=cache,
+            extract=True,
+            progress=False,
+        )
     assert sorted(p.name for p in cache.iterdir()) == [archive.name]
     assert not any(p.name in ("evil.txt", "abs_evil.txt") for p in tmp_path.rglob("*"))
 
@@ -240,8 +271,13 @@ def test_tar_link_through_link_is_refused(server, tmp_path):
             info.type, info.linkname = tarfile.SYMTYPE, link
             tar.addfile(info)
     with pytest.raises(UnsafeArchiveError):
-        fetch(f"{base}/chain.tar", sha256_of(archive), cache_dir=tmp_path / "c", extract=True,
-              progress=False)
+        fetch(
+            f"{base}/chain.tar",
+            sha256_of(archive),
+            cache_dir=tmp_path / "c",
+            extract=True,
+            progress=False,
+        )
     assert not (tmp_path / "c" / "chain").exists()
 
 
@@ -310,8 +346,11 @@ def test_interrupted_download_leaves_no_final_file(server, tmp_path):
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [({"sha256": "abc"}, "64 hex"), ({"filename": "../x.zip"}, "plain file name"),
-     ({"extract": True, "filename": "x.rar"}, "cannot extract")],
+    [
+        ({"sha256": "abc"}, "64 hex"),
+        ({"filename": "../x.zip"}, "plain file name"),
+        ({"extract": True, "filename": "x.rar"}, "cannot extract"),
+    ],
 )
 def test_bad_arguments(tmp_path, kwargs, error):
     args = {"sha256": "a" * 64, "cache_dir": tmp_path} | kwargs

@@ -38,7 +38,9 @@ def test_load_recordings_parses_names_and_skips_others(recordings_dir):
     recordings = load_recordings(recordings_dir)
     assert recordings[0] == Recording(recordings_dir / "0_george_1.wav", "0", "george", 1, 8000)
     assert [(r.label, r.speaker, r.index) for r in recordings] == [
-        ("0", "george", 1), ("3", "jackson", 0), ("7", "theo", 12)
+        ("0", "george", 1),
+        ("3", "jackson", 0),
+        ("7", "theo", 12),
     ]
 
 

@@ -18,7 +18,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def _clean_notebooks_tool():
-    spec = importlib.util.spec_from_file_location("clean_notebooks", ROOT / "tools" / "clean_notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "clean_notebooks", ROOT / "tools" / "clean_notebooks.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,9 +38,18 @@ def test_notebooks_are_stored_clean(path):
 
 def test_the_clean_check_catches_outputs():
     tool = _clean_notebooks_tool()
-    dirty = {"cells": [{"cell_type": "code", "execution_count": 3, "metadata": {"collapsed": True},
-                        "outputs": [{"output_type": "stream", "text": "hi"}], "source": "1"}],
-             "metadata": {"kernelspec": {}, "widgets": {}}}
+    dirty = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": 3,
+                "metadata": {"collapsed": True},
+                "outputs": [{"output_type": "stream", "text": "hi"}],
+                "source": "1",
+            }
+        ],
+        "metadata": {"kernelspec": {}, "widgets": {}},
+    }
     assert len(tool.problems(dirty)) == 4
     assert tool.problems(tool.clean(dirty)) == []
 

@@ -12,7 +12,13 @@ from course_utils.runtime import data_dir, environment_report, get_device, requi
 
 def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
-    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    expected = (
+        "cuda"
+        if torch.cuda.is_available()
+        else "mps"
+        if torch.backends.mps.is_available()
+        else "cpu"
+    )
     assert get_device().type == expected
     assert get_device("cpu") == torch.device("cpu")
 

@@ -27,7 +27,9 @@ def test_batch_is_deterministic_and_matches_its_own_rerun():
     requests = [("one", Voice("en-us", "m1")), ("two", Voice("en", "f3")), ("left", Voice())]
     assert all(
         a.tobytes() == b.tobytes()
-        for a, b in zip(synthesize_batch(requests, seed=3), synthesize_batch(requests, seed=3))
+        for a, b in zip(
+            synthesize_batch(requests, seed=3), synthesize_batch(requests, seed=3), strict=True
+        )
     )
 
 

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
             dirty += 1
             print(f"{path}: " + "; ".join(found) + " (run `make clean-notebooks`)")
         elif found:
-            path.write_text(json.dumps(clean(notebook), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            path.write_text(
+                json.dumps(clean(notebook), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
             print(f"cleaned {path}")
     return 1 if dirty else 0
 
