@@ -32,6 +32,7 @@ class Profile:
     sentences_per_split: int  # digit strings and command sentences per split (train; eval /4)
     epochs: int  # default number of training epochs for the small lesson models
     demo_voices: int  # voices played in lesson 00's tour
+    demo_clips_per_word: int  # lesson 00's small words corpus: clips per word in each split
 
     @property
     def is_ci(self) -> bool:
@@ -46,6 +47,7 @@ PROFILES = {
         sentences_per_split=2000,
         epochs=20,
         demo_voices=6,
+        demo_clips_per_word=4,
     ),
     "ci": Profile(
         name="ci",
@@ -54,6 +56,7 @@ PROFILES = {
         sentences_per_split=200,
         epochs=4,
         demo_voices=3,
+        demo_clips_per_word=2,
     ),
 }
 
