@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_ARGS ?=   # e.g. LAB_ARGS=--allow-root inside a container, or --no-browser
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .PHONY: help install lab test unit notebooks-clean notebooks book bench lint clean-notebooks
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_welcome_and_setup.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_welcome_and_setup.ipynb
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

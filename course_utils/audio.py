@@ -54,8 +54,10 @@ def load_audio(
         ValueError: the file is not readable audio, or holds no samples.
 
     Example:
-        >>> save_audio("/tmp/beep.wav", torch.zeros(1600), 16000, overwrite=True)
-        >>> waveform, sr = load_audio("/tmp/beep.wav", sample_rate=8000)
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.gettempdir(), "beep.wav")
+        >>> save_audio(path, torch.zeros(1600), 16000, overwrite=True)
+        >>> waveform, sr = load_audio(path, sample_rate=8000)
         >>> tuple(waveform.shape), sr
         ((800,), 8000)
 
@@ -105,7 +107,9 @@ def save_audio(
             None picks the container's default (VORBIS for OGG).
 
     Example:
-        >>> save_audio("/tmp/silence.flac", torch.zeros(2, 160), 16000, overwrite=True)
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.gettempdir(), "silence.flac")
+        >>> save_audio(path, torch.zeros(2, 160), 16000, overwrite=True)
 
     Notebook: 00_welcome_and_setup.
     """

@@ -35,7 +35,9 @@ def atomic_write(path: str | os.PathLike, overwrite: bool = False) -> Iterator[P
         temporary path in the same folder (same file system, so the final move is atomic).
 
     Example:
-        >>> with atomic_write("/tmp/example.txt", overwrite=True) as tmp:
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.gettempdir(), "example.txt")
+        >>> with atomic_write(target, overwrite=True) as tmp:
         ...     _ = tmp.write_text("hello")
     """
     path = Path(path)

@@ -37,7 +37,7 @@ class TrainConfig:
     learning_rate: float = 1e-3  # AdamW step size
     weight_decay: float = 0.01  # AdamW decoupled weight decay (Loshchilov and Hutter, 2019)
     grad_clip: float | None = 1.0  # max global gradient norm before each step; None: no clip
-    mixed_precision: bool = False  # CUDA only: bfloat16 autocast, or float16 with GradScaler
+    mixed_precision: bool = True  # CUDA only: bfloat16 autocast, or float16 with GradScaler
     log_every: int = 20  # steps between updates of the running loss on the progress bar
     seed: int | None = None  # torch.manual_seed at the start of fit (shuffling, dropout)
 
@@ -275,7 +275,9 @@ def save_checkpoint(
         the path written.
 
     Example:
-        >>> path = save_checkpoint("/tmp/linear.pt", nn.Linear(2, 1), overwrite=True,
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.gettempdir(), "linear.pt")
+        >>> path = save_checkpoint(target, nn.Linear(2, 1), overwrite=True,
         ...                        metadata={"epochs": 3})
 
     Notebook: 06_audio_classification.
@@ -323,7 +325,9 @@ def load_checkpoint(
 
     Example:
         >>> model = nn.Linear(2, 1)
-        >>> path = save_checkpoint("/tmp/linear.pt", model, overwrite=True, metadata={"a": 1})
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.gettempdir(), "linear.pt")
+        >>> path = save_checkpoint(target, model, overwrite=True, metadata={"a": 1})
         >>> load_checkpoint(path, model)
         {'a': 1}
 
