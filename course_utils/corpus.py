@@ -54,6 +54,7 @@ __all__ = [
 CORPUS_VERSION = 1  # bump when the generation code changes what a config produces
 SPLITS = ("train", "validation", "test")
 CHUNK_SIZE = 64  # utterances per synthesis batch: fixed, so results do not depend on workers
+VOICE_SPLIT_SEED = 20_240_601  # fixed, not the corpus seed: every corpus holds out the same voices
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 COMMANDS = (
@@ -164,21 +165,29 @@ def sentences_config(profile: Profile, **overrides) -> CorpusConfig:
 
 
 def voice_splits(
-    seed_fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
 ) -> dict[str, tuple[str, ...]]:
     """Assign every eSpeak voice variant to exactly one split.
 
     The assignment depends only on the fractions (not on the corpus seed), so the test
     voices of every corpus in the course are the same, and never heard in any training set.
 
+    Args:
+        fractions: shares of the variants for train, validation and test.
+
     Returns:
         {"train": variants, "validation": variants, "test": variants}, disjoint.
+
+    Example:
+        >>> splits = voice_splits()
+        >>> set(splits["train"]) & set(splits["test"])
+        set()
     """
     variants = list(tts.list_variants())
-    order = np.random.default_rng(20_240_601).permutation(len(variants))
+    order = np.random.default_rng(VOICE_SPLIT_SEED).permutation(len(variants))
     shuffled = [variants[i] for i in order]
-    n_train = round(seed_fractions[0] * len(variants))
-    n_val = round(seed_fractions[1] * len(variants))
+    n_train = round(fractions[0] * len(variants))
+    n_val = round(fractions[1] * len(variants))
     return {
         "train": tuple(sorted(shuffled[:n_train])),
         "validation": tuple(sorted(shuffled[n_train : n_train + n_val])),
