@@ -21,16 +21,6 @@ from course_utils.features import (
 )
 
 SR, N_FFT, HOP, N_MELS = 16_000, 400, 160, 40
-DEVICES = [
-    "cpu",
-    pytest.param(
-        "cuda",
-        marks=[
-            pytest.mark.cuda,
-            pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"),
-        ],
-    ),
-]
 
 
 def speech_like(seconds: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -133,7 +123,6 @@ def test_shapes(shape, expected):
     assert mfcc(waveform, n_mfcc=13).shape == expected[:-2] + (13, expected[-1])
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_modules_move_to_device(device):
     waveform = torch.from_numpy(speech_like(0.2)).to(device)
     for module in (LogMel(), MFCC()):
@@ -143,7 +132,6 @@ def test_modules_move_to_device(device):
         torch.testing.assert_close(out.cpu(), module.cpu()(waveform.cpu()), atol=1e-3, rtol=1e-4)
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_function_follows_input_device_and_dtype(device):
     waveform = torch.from_numpy(speech_like(0.2)).to(device, torch.float64)
     out = log_mel_spectrogram(waveform)

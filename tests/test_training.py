@@ -20,17 +20,6 @@ from course_utils.training import (
     to_device,
 )
 
-DEVICES = [
-    "cpu",
-    pytest.param(
-        "cuda",
-        marks=[
-            pytest.mark.cuda,
-            pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"),
-        ],
-    ),
-]
-
 
 def separable_loaders(seed: int = 0) -> tuple[DataLoader, DataLoader]:
     """Two Gaussian blobs, linearly separable: (features (n, 2), labels (n,))."""
@@ -60,7 +49,6 @@ def accuracy(model: nn.Module, loader, device) -> dict[str, float]:
     return {"accuracy": correct / total}
 
 
-@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("mixed_precision", [False, True])
 def test_fit_learns_a_separable_problem(device, mixed_precision):
     torch.manual_seed(0)
@@ -251,7 +239,6 @@ class Batch:
     name: str
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_to_device_moves_nested_tensors(device):
     batch = {
         "features": torch.zeros(2, 3),
@@ -281,7 +268,6 @@ def small_model() -> nn.Module:
     return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
 
 
-@pytest.mark.parametrize("device", DEVICES)
 def test_checkpoint_round_trip(tmp_path, device):
     torch.manual_seed(0)
     model = small_model().to(device)
