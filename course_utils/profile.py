@@ -33,6 +33,10 @@ class Profile:
     epochs: int  # default number of training epochs for the small lesson models
     demo_voices: int  # voices played in lesson 00's tour
     demo_clips_per_word: int  # lesson 00's small words corpus: clips per word in each split
+    event_clips_per_class: int  # lessons 02-03 "where is the event": training clips per class
+    event_epochs: int  # lessons 02-03: training epochs of each attention-pooling model
+    heads_clips_per_word: int  # lesson 04: training clips per word for the encoder block
+    heads_epochs: int  # lesson 04: training epochs
 
     @property
     def is_ci(self) -> bool:
@@ -48,6 +52,10 @@ PROFILES = {
         epochs=20,
         demo_voices=6,
         demo_clips_per_word=4,
+        event_clips_per_class=200,
+        event_epochs=12,
+        heads_clips_per_word=100,
+        heads_epochs=10,
     ),
     "ci": Profile(
         name="ci",
@@ -57,6 +65,10 @@ PROFILES = {
         epochs=4,
         demo_voices=3,
         demo_clips_per_word=2,
+        event_clips_per_class=40,
+        event_epochs=4,
+        heads_clips_per_word=20,
+        heads_epochs=3,
     ),
 }
 
