@@ -2,9 +2,22 @@
 
 Each module holds one concept; this file re-exports the public API so that a lesson can
 write ``import course_utils as cu`` and ``cu.build_corpus(...)``. The augmentation and fetch
-functions live in their modules (``course_utils.augment``, ``course_utils.fetch``).
+functions live in their modules (``course_utils.augment``, ``course_utils.fetch``), and the
+exercise checker is ``cu.exercises``.
 """
 
+from . import exercises
+from .attention import (
+    AdditiveAttention,
+    AttentionPooling,
+    DotProductAttention,
+    causal_mask,
+    dot_score,
+    masked_softmax,
+    padding_mask,
+    scaled_dot_product_attention,
+    scaled_dot_score,
+)
 from .audio import load_audio, normalize, play, resample, rms_db, save_audio, to_mono
 from .augment import AugmentConfig
 from .checks import check_sample_rate, check_shape, check_waveform
@@ -32,11 +45,21 @@ from .profile import Profile, get_profile
 from .recordings import RecordingFolder, load_recordings
 from .runtime import data_dir, environment_report, get_device, require_version, set_seed
 from .training import History, TrainConfig, fit, load_checkpoint, save_checkpoint, to_device
+from .transformer import (
+    LearnedPositionalEncoding,
+    MultiHeadAttention,
+    SinusoidalPositionalEncoding,
+    TransformerEncoderBlock,
+)
 from .tts import Voice, list_accents, list_variants, synthesize, synthesize_batch
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdditiveAttention", "AttentionPooling", "DotProductAttention", "LearnedPositionalEncoding",
+    "MultiHeadAttention", "SinusoidalPositionalEncoding", "TransformerEncoderBlock",
+    "causal_mask", "dot_score", "exercises", "masked_softmax", "padding_mask",
+    "scaled_dot_product_attention", "scaled_dot_score",
     "AugmentConfig", "COMMANDS", "DIGITS", "SPLITS", "UNKNOWN_LABEL", "UNKNOWN_WORDS",
     "Corpus", "CorpusConfig", "CorpusSplit", "History", "LogMel", "MFCC", "Profile",
     "RecordingFolder", "SpeechDataset", "TrainConfig", "Voice",
