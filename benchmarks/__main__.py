@@ -16,7 +16,10 @@ from pathlib import Path
 import torch
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-BENCHMARKS = ("corpus",)  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
+BENCHMARKS = (
+    "corpus",
+    "attention",
+)  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 
 
 def machine() -> str:
