@@ -52,10 +52,10 @@ PROFILES = {
         epochs=20,
         demo_voices=6,
         demo_clips_per_word=4,
-        event_clips_per_class=200,
+        event_clips_per_class=700,
         event_epochs=12,
-        heads_clips_per_word=100,
-        heads_epochs=10,
+        heads_clips_per_word=400,
+        heads_epochs=6,
     ),
     "ci": Profile(
         name="ci",
@@ -65,10 +65,10 @@ PROFILES = {
         epochs=4,
         demo_voices=3,
         demo_clips_per_word=2,
-        event_clips_per_class=40,
-        event_epochs=4,
-        heads_clips_per_word=20,
-        heads_epochs=3,
+        event_clips_per_class=150,
+        event_epochs=8,
+        heads_clips_per_word=100,
+        heads_epochs=4,
     ),
 }
 
