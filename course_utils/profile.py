@@ -33,6 +33,7 @@ class Profile:
     epochs: int  # default number of training epochs for the small lesson models
     demo_voices: int  # voices played in lesson 00's tour
     demo_clips_per_word: int  # lesson 00's small words corpus: clips per word in each split
+    sqrt_d_trials: int  # lesson 01: random queries per dimension in the "why sqrt(d)" test
     event_clips_per_class: int  # lessons 02-03 "where is the event": training clips per class
     event_epochs: int  # lessons 02-03: training epochs of each attention-pooling model
     heads_clips_per_word: int  # lesson 04: training clips per word for the encoder block
@@ -52,6 +53,7 @@ PROFILES = {
         epochs=20,
         demo_voices=6,
         demo_clips_per_word=4,
+        sqrt_d_trials=1000,
         event_clips_per_class=700,
         event_epochs=12,
         heads_clips_per_word=400,
@@ -65,6 +67,7 @@ PROFILES = {
         epochs=4,
         demo_voices=3,
         demo_clips_per_word=2,
+        sqrt_d_trials=120,
         event_clips_per_class=150,
         event_epochs=8,
         heads_clips_per_word=100,
