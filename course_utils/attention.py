@@ -298,9 +298,31 @@ def scaled_dot_product_attention(
         )
         return context * allowed, None
     scores = scaled_dot_score(queries, keys)  # (..., Q, K)
+    return _attend(scores, values, mask, dropout, training)
+
+
+def _attend(
+    scores: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor | None,
+    dropout: float,
+    training: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The step every attention shares: masked softmax over the keys, dropout, weighted sum.
+
+    Returns (context (..., Q, Dv), weights (..., Q, K)); the weights are taken before dropout,
+    so their rows sum to 1.
+    """
     weights = masked_softmax(scores, mask)  # (..., Q, K)
     dropped = F.dropout(weights, dropout, training) if dropout > 0 else weights
     return dropped @ values, weights  # (..., Q, Dv)
+
+
+def _key_mask(padding_mask: torch.Tensor | None, keys: torch.Tensor) -> torch.Tensor | None:
+    """Module `padding_mask` (batch, keys), True = padding -> (batch, 1, keys), True = attend."""
+    if padding_mask is None:
+        return None
+    return _check_padding_mask(padding_mask, keys.shape[0], keys.shape[1])
 
 
 def _additive_scores(
@@ -374,13 +396,8 @@ class AdditiveAttention(nn.Module):
         padding_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         _check_module_inputs(queries, keys, values, self.query_dim, self.key_dim)
-        mask = None
-        if padding_mask is not None:
-            mask = _check_padding_mask(padding_mask, keys.shape[0], keys.shape[1])
         scores = _additive_scores(self.query_proj(queries), self.key_proj(keys), self.v)
-        weights = masked_softmax(scores, mask)  # (B, Q, K)
-        dropped = F.dropout(weights, self.dropout, self.training)
-        return dropped @ values, weights  # (B, Q, Dv)
+        return _attend(scores, values, _key_mask(padding_mask, keys), self.dropout, self.training)
 
 
 class DotProductAttention(nn.Module):
@@ -442,9 +459,6 @@ class DotProductAttention(nn.Module):
         padding_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         _check_module_inputs(queries, keys, values, self.query_dim, self.key_dim)
-        mask = None
-        if padding_mask is not None:
-            mask = _check_padding_mask(padding_mask, keys.shape[0], keys.shape[1])
         if self.score == "dot":
             scores = dot_score(queries, keys)
         elif self.score == "scaled_dot":
@@ -455,9 +469,7 @@ class DotProductAttention(nn.Module):
             # W [q; k] = W_left q + W_right k: split W instead of concatenating every pair.
             w_q, w_k = self.weight.weight.split([self.query_dim, self.key_dim], dim=1)
             scores = _additive_scores(queries @ w_q.T, keys @ w_k.T, self.v)  # (B, Q, K)
-        weights = masked_softmax(scores, mask)  # (B, Q, K)
-        dropped = F.dropout(weights, self.dropout, self.training)
-        return dropped @ values, weights  # (B, Q, Dv)
+        return _attend(scores, values, _key_mask(padding_mask, keys), self.dropout, self.training)
 
 
 class AttentionPooling(nn.Module):

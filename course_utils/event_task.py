@@ -217,9 +217,7 @@ def event_attention_mass(weights: torch.Tensor, masks: torch.Tensor) -> torch.Te
     return (weights * masks).sum(-1)  # (batch,)
 
 
-def mix_event(
-    event: np.ndarray, noise: np.ndarray, offset: int, snr_db: float
-) -> np.ndarray:
+def mix_event(event: np.ndarray, noise: np.ndarray, offset: int, snr_db: float) -> np.ndarray:
     """Place `event` at `offset` in `noise`, scaling the noise to the requested SNR.
 
     SNR is measured over the event's own samples: 10 log10(mean(event^2) / mean(noise^2)),

@@ -67,9 +67,7 @@ def attention_pooling(
     return context, weights
 
 
-def luong_general_score(
-    queries: torch.Tensor, keys: torch.Tensor, W: torch.Tensor
-) -> torch.Tensor:
+def luong_general_score(queries: torch.Tensor, keys: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Luong's "general" score q^T W k for every query (b, q, d) and key (b, k, d)."""
     return queries @ W @ keys.transpose(-2, -1)  # (batch, queries, keys)
 
@@ -122,8 +120,9 @@ register(
             lambda scores: torch.softmax(scores, dim=1),
             "Your weights sum to 1 along another axis, not along the keys. Each query needs "
             "its own distribution over the keys: normalise over the last axis (dim=-1).",
-            symptom=lambda args, got, exp: not _sums_to_one(got, -1)
-            and (_sums_to_one(got, -2) or _sums_to_one(got, 0)),
+            symptom=lambda args, got, exp: (
+                not _sums_to_one(got, -1) and (_sums_to_one(got, -2) or _sums_to_one(got, 0))
+            ),
         ),
         (
             lambda scores: scores / scores.sum(dim=-1, keepdim=True),
@@ -145,8 +144,9 @@ register(
             "Right on ordinary scores, but NaN or inf for large ones (around 1000): exp "
             "overflows. Softmax does not change when you subtract a constant from a row, so "
             "subtract each row's maximum before exponentiating.",
-            symptom=lambda args, got, exp: bool(args[0].abs().max() > 80)
-            and not bool(torch.isfinite(got).all()),
+            symptom=lambda args, got, exp: (
+                bool(args[0].abs().max() > 80) and not bool(torch.isfinite(got).all())
+            ),
         ),
     ],
     "softmax(s)_j = exp(s_j) / sum_k exp(s_k), taken over the keys (the last axis); "
@@ -327,8 +327,10 @@ register(
             "Your weights do not sum to 1 over time: the softmax ran over another axis (the "
             "batch, or a size-1 feature axis, which makes every weight 1). Take the softmax "
             "over the time axis of the (batch, time) scores.",
-            symptom=lambda args, got, exp: not _sums_to_one(got[1], -1)
-            and (_sums_to_one(got[1], 0) or bool(((got[1] - 1).abs() < 1e-6).all())),
+            symptom=lambda args, got, exp: (
+                not _sums_to_one(got[1], -1)
+                and (_sums_to_one(got[1], 0) or bool(((got[1] - 1).abs() < 1e-6).all()))
+            ),
         ),
         (
             _pool_without_tanh,

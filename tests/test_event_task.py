@@ -94,9 +94,7 @@ def test_event_mask_matches_placed_segment(words_task):
 
 
 def test_event_frame_masks_known_answer_and_errors():
-    assert event_frame_masks(320, 800, 1600, 160).tolist() == [False] * 2 + [True] * 3 + [
-        False
-    ] * 6
+    assert event_frame_masks(320, 800, 1600, 160).tolist() == [False] * 2 + [True] * 3 + [False] * 6
     batch = event_frame_masks(np.array([0, 1440]), np.array([1, 1600]), 1600, 160)
     assert batch.shape == (2, 11) and batch[0, 0] and batch[1, 9] and batch.sum() == 2
     assert not event_frame_masks(1500, 1600, 1600, 160).any(), "no frame centre inside"
