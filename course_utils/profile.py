@@ -38,6 +38,11 @@ class Profile:
     event_epochs: int  # lessons 02-03: training epochs of each attention-pooling model
     heads_clips_per_word: int  # lesson 04: training clips per word for the encoder block
     heads_epochs: int  # lesson 04: training epochs
+    sed_train_scenes: int  # lesson 07: 10-s training scenes
+    sed_eval_scenes: int  # lesson 07: scenes in the validation split and in the test split, each
+    sed_epochs: int  # lesson 07: training epochs of each model (CRNN, CNN + attention)
+    sed_min_event_f1: float  # lesson 07: event-based F1 on the test scenes each model must reach
+    features_voices: int  # lesson 05: voices (each with its accent) saying one word in the tour
 
     @property
     def is_ci(self) -> bool:
@@ -58,6 +63,11 @@ PROFILES = {
         event_epochs=12,
         heads_clips_per_word=400,
         heads_epochs=6,
+        sed_train_scenes=800,
+        sed_eval_scenes=150,
+        sed_epochs=12,
+        sed_min_event_f1=0.85,
+        features_voices=6,
     ),
     "ci": Profile(
         name="ci",
@@ -72,6 +82,11 @@ PROFILES = {
         event_epochs=8,
         heads_clips_per_word=100,
         heads_epochs=4,
+        sed_train_scenes=160,
+        sed_eval_scenes=40,
+        sed_epochs=6,
+        sed_min_event_f1=0.5,
+        features_voices=3,
     ),
 }
 
