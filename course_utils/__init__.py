@@ -2,8 +2,8 @@
 
 Each module holds one concept; this file re-exports the public API so that a lesson can
 write ``import course_utils as cu`` and ``cu.build_corpus(...)``. The augmentation and fetch
-functions live in their modules (``course_utils.augment``, ``course_utils.fetch``), and the
-exercise checker is ``cu.exercises``.
+functions live in their modules (``course_utils.augment``, ``course_utils.fetch``), lesson 06's
+recipe in ``course_utils.kws``, and the exercise checker is ``cu.exercises``.
 """
 
 from . import exercises
@@ -20,7 +20,16 @@ from .attention import (
 )
 from .audio import load_audio, normalize, play, resample, rms_db, save_audio, to_mono
 from .augment import AugmentConfig
+from .batch_augment import Echo, FrequencyWarp, NoiseMixer
 from .checks import check_sample_rate, check_shape, check_waveform
+from .classifiers import (
+    ClassifierConfig,
+    ClassifierOutput,
+    CNNClassifier,
+    KeywordSpotter,
+    KeywordTransformer,
+    build_classifier,
+)
 from .corpus import (
     COMMANDS,
     DIGITS,
@@ -40,10 +49,12 @@ from .datasets import SpeechDataset, collate_padded
 from .features import MFCC, LogMel, deltas, frame_lengths, log_mel_spectrogram, mfcc, num_frames
 from .fetch import fetch
 from .files import atomic_write
+from .metrics import accuracy, confusion_matrix, top_confusions
 from .plotting import plot_attention, plot_spectrogram, plot_waveform
 from .profile import Profile, get_profile
 from .recordings import RecordingFolder, load_recordings
 from .runtime import data_dir, environment_report, get_device, require_version, set_seed
+from .specaugment import SpecAugment, SpecAugmentConfig, spec_augment
 from .training import History, TrainConfig, fit, load_checkpoint, save_checkpoint, to_device
 from .transformer import (
     LearnedPositionalEncoding,
@@ -60,6 +71,9 @@ __all__ = [
     "MultiHeadAttention", "SinusoidalPositionalEncoding", "TransformerEncoderBlock",
     "causal_mask", "dot_score", "exercises", "masked_softmax", "padding_mask",
     "scaled_dot_product_attention", "scaled_dot_score",
+    "CNNClassifier", "ClassifierConfig", "ClassifierOutput", "Echo", "FrequencyWarp",
+    "KeywordSpotter", "KeywordTransformer", "NoiseMixer", "SpecAugment", "SpecAugmentConfig",
+    "accuracy", "build_classifier", "confusion_matrix", "spec_augment", "top_confusions",
     "AugmentConfig", "COMMANDS", "DIGITS", "SPLITS", "UNKNOWN_LABEL", "UNKNOWN_WORDS",
     "Corpus", "CorpusConfig", "CorpusSplit", "History", "LogMel", "MFCC", "Profile",
     "RecordingFolder", "SpeechDataset", "TrainConfig", "Voice",

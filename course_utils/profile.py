@@ -42,7 +42,14 @@ class Profile:
     sed_eval_scenes: int  # lesson 07: scenes in the validation split and in the test split, each
     sed_epochs: int  # lesson 07: training epochs of each model (CRNN, CNN + attention)
     sed_min_event_f1: float  # lesson 07: event-based F1 on the test scenes each model must reach
+    sed_attention_margin: float  # lesson 07: how far the attention model's event F1 may fall
+    # below the CRNN's (0: it must match or beat it)
     features_voices: int  # lesson 05: voices (each with its accent) saying one word in the tour
+    kws_commands: int  # lesson 06: commands classified besides the 10 digits and "unknown"
+    kws_train_clips_per_word: int  # lesson 06: training clips per class
+    kws_epochs: int  # lesson 06: training epochs of each classifier (the same for all three)
+    kws_width: int  # lesson 06: channels of the CNN blocks, width of the KWT tokens
+    kws_min_accuracy: float  # lesson 06: test accuracy (unseen voices) the best model must reach
 
     @property
     def is_ci(self) -> bool:
@@ -67,7 +74,13 @@ PROFILES = {
         sed_eval_scenes=150,
         sed_epochs=12,
         sed_min_event_f1=0.85,
+        sed_attention_margin=0.0,
         features_voices=6,
+        kws_commands=24,
+        kws_train_clips_per_word=200,
+        kws_epochs=30,
+        kws_width=128,
+        kws_min_accuracy=0.99,
     ),
     "ci": Profile(
         name="ci",
@@ -86,7 +99,13 @@ PROFILES = {
         sed_eval_scenes=40,
         sed_epochs=6,
         sed_min_event_f1=0.5,
+        sed_attention_margin=0.1,
         features_voices=3,
+        kws_commands=0,
+        kws_train_clips_per_word=60,
+        kws_epochs=10,
+        kws_width=64,
+        kws_min_accuracy=0.8,
     ),
 }
 

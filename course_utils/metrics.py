@@ -1,0 +1,107 @@
+"""Classification metrics: accuracy, the confusion matrix, and the models' predictions.
+
+Lesson 06 scores its keyword spotters on voices never heard in training. Accuracy says how
+often a model is right; the confusion matrix says *what* it takes for what (rows: the true
+class, columns: the predicted one), which is where a learner sees that "off" and "up" or
+"four" and "for"-like words are the hard pairs.
+
+Notebook: 06_audio_classification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+__all__ = ["accuracy", "confusion_matrix", "predict", "top_confusions"]
+
+
+def _check_labels(predictions: torch.Tensor, labels: torch.Tensor) -> None:
+    if predictions.ndim != 1 or predictions.shape != labels.shape:
+        raise ValueError(
+            f"expected predictions and labels of the same shape (n,), got "
+            f"{tuple(predictions.shape)} and {tuple(labels.shape)}"
+        )
+    if predictions.numel() == 0:
+        raise ValueError("no predictions to score: the evaluation set is empty")
+
+
+def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+    """Share of `predictions` (n,) equal to `labels` (n,); logits (n, classes) are argmaxed.
+
+    Example:
+        >>> accuracy(torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 2]))
+        0.75
+    """
+    if predictions.ndim == 2:
+        predictions = predictions.argmax(dim=-1)
+    _check_labels(predictions, labels)
+    return (predictions == labels).float().mean().item()
+
+
+def confusion_matrix(
+    predictions: torch.Tensor, labels: torch.Tensor, num_classes: int
+) -> torch.Tensor:
+    """Counts (num_classes, num_classes): entry [i, j] = clips of class i predicted as j.
+
+    Rows sum to the number of clips of each true class; the diagonal holds the correct ones.
+
+    Example:
+        >>> confusion_matrix(torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2]), 3)
+        tensor([[1, 0, 0],
+                [0, 1, 0],
+                [0, 1, 1]])
+    """
+    _check_labels(predictions, labels)
+    if int(predictions.max()) >= num_classes or int(labels.max()) >= num_classes:
+        raise ValueError(f"labels and predictions must be < num_classes={num_classes}")
+    if int(predictions.min()) < 0 or int(labels.min()) < 0:
+        raise ValueError("labels and predictions must be non-negative class indices")
+    flat = labels.long() * num_classes + predictions.long()  # one bin per (true, predicted)
+    return torch.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def top_confusions(
+    matrix: torch.Tensor, classes: Iterable[str], k: int = 5
+) -> list[tuple[str, str, int]]:
+    """The `k` largest off-diagonal entries as (true class, predicted class, count).
+
+    Example:
+        >>> m = torch.tensor([[5, 2], [0, 7]])
+        >>> top_confusions(m, ["on", "off"])
+        [('on', 'off', 2)]
+    """
+    classes = list(classes)
+    if matrix.shape != (len(classes), len(classes)):
+        raise ValueError(f"matrix is {tuple(matrix.shape)} but there are {len(classes)} classes")
+    errors = matrix.clone()
+    errors.fill_diagonal_(0)
+    counts, flat = errors.flatten().sort(descending=True)
+    n = len(classes)
+    pairs = zip(counts[:k].tolist(), flat[:k].tolist(), strict=True)
+    return [(classes[i // n], classes[i % n], c) for c, i in pairs if c > 0]
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, loader: Iterable, device: torch.device | str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run `model` in eval mode over `loader`'s (features, labels) batches.
+
+    The model returns logits, or an object with a `.logits` attribute (`ClassifierOutput`).
+
+    Returns:
+        predicted classes (n,) and true labels (n,), on the CPU.
+    """
+    was_training = model.training
+    model.eval()
+    predictions, labels = [], []
+    for features, targets in loader:
+        output = model(features.to(device))
+        logits = getattr(output, "logits", output)
+        predictions.append(logits.argmax(dim=-1).cpu())
+        labels.append(targets.cpu())
+    model.train(was_training)
+    return torch.cat(predictions), torch.cat(labels)
