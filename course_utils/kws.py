@@ -4,7 +4,8 @@ The lesson builds each step in its cells; this module holds the same steps so th
 benchmark (`make bench`) and later lessons train and score the classifiers exactly as the
 lesson does:
 
-- `command_corpus_config`: digits, commands and an "unknown word" class (35 classes);
+- `command_corpus_config`: digits, commands and an "unknown word" class (35 classes), and
+  `clean_test_config`: the test voices without augmentation;
 - `clips`: one split as a (clips, time) waveform tensor and its labels;
 - `train_spotter`: per batch, an echo and noise at a random SNR (waveforms), log-mel, VTLP and
   SpecAugment (features), cross-entropy; AdamW with a one-cycle schedule through `course_utils.fit`;
@@ -22,7 +23,7 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from .augment import colored_noise
+from .augment import AugmentConfig, colored_noise
 from .batch_augment import Echo, FrequencyWarp, NoiseMixer
 from .classifiers import KeywordSpotter
 from .corpus import COMMANDS, DIGITS, UNKNOWN_WORDS, CorpusConfig, CorpusSplit, words_config
@@ -33,6 +34,7 @@ from .training import History, TrainConfig, fit
 __all__ = [
     "SpotterRecipe",
     "accuracy_vs_snr",
+    "clean_test_config",
     "clips",
     "command_corpus_config",
     "predict_clips",
@@ -50,6 +52,17 @@ def command_corpus_config(profile: Profile, **overrides) -> CorpusConfig:
     words = DIGITS + COMMANDS[: profile.kws_commands]
     config = words_config(profile, words=words, clips_per_word=sizes, unknown_words=UNKNOWN_WORDS)
     return replace(config, **overrides)
+
+
+def clean_test_config(profile: Profile) -> CorpusConfig:
+    """The same test voices saying the same classes with no augmentation at all.
+
+    Its score measures generalisation to new voices alone; the test split of
+    `command_corpus_config` adds the corpus's noise, rooms and phone lines on top. Only the test
+    split is generated (train and validation are empty).
+    """
+    n = profile.eval_clips_per_word
+    return command_corpus_config(profile, augment=AugmentConfig.none(), clips_per_word=(0, 0, n))
 
 
 def clips(split: CorpusSplit) -> tuple[torch.Tensor, torch.Tensor]:
