@@ -19,6 +19,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 BENCHMARKS = (
     "corpus",
     "attention",
+    "classification",
+    "sed",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 
 

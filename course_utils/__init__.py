@@ -50,7 +50,7 @@ from .features import MFCC, LogMel, deltas, frame_lengths, log_mel_spectrogram, 
 from .fetch import fetch
 from .files import atomic_write
 from .metrics import accuracy, confusion_matrix, top_confusions
-from .plotting import plot_attention, plot_spectrogram, plot_waveform
+from .plotting import plot_attention, plot_events, plot_spectrogram, plot_waveform
 from .profile import Profile, get_profile
 from .recordings import RecordingFolder, load_recordings
 from .runtime import data_dir, environment_report, get_device, require_version, set_seed
@@ -81,8 +81,8 @@ __all__ = [
     "collate_padded", "data_dir", "deltas", "digits_config", "environment_report", "fetch",
     "fit", "frame_lengths", "get_device", "get_profile", "list_accents", "list_variants",
     "load_audio", "load_checkpoint", "load_recordings", "log_mel_spectrogram", "mfcc",
-    "normalize", "num_frames", "play", "plot_attention", "plot_spectrogram", "plot_waveform",
-    "require_version", "resample", "rms_db", "save_audio", "save_checkpoint",
+    "normalize", "num_frames", "play", "plot_attention", "plot_events", "plot_spectrogram",
+    "plot_waveform", "require_version", "resample", "rms_db", "save_audio", "save_checkpoint",
     "sentences_config", "set_seed", "synthesize", "synthesize_batch", "to_device", "to_mono",
     "voice_splits", "words_config",
 ]  # fmt: skip

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 
 from .checks import check_sample_rate, check_waveform
 
-__all__ = ["plot_waveform", "plot_spectrogram", "plot_attention"]
+__all__ = ["plot_waveform", "plot_spectrogram", "plot_attention", "plot_events"]
 
 
 def _to_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -178,4 +178,75 @@ def plot_attention(
         ax.set_title(title)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label="weight")
+    return ax
+
+
+def plot_events(
+    events: Sequence[tuple[float, float, str]],
+    classes: Sequence[str],
+    ax: Axes | None = None,
+    predicted: Sequence[tuple[float, float, str]] | None = None,
+    duration: float | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Event roll: one row per class, a bar from onset to offset for each event.
+
+    With `predicted`, each row shows the truth in its lower half (blue) and the prediction in
+    its upper half (orange), so misses, false alarms and boundary errors stand out. Stack it
+    under `plot_spectrogram` (``sharex=True``) to see events over the spectrogram.
+
+    Args:
+        events: the reference events (onset_s, offset_s, label); labels in `classes`.
+        classes: class names, one row each (first at the top).
+        ax: axes to draw into; None (default) creates a new figure.
+        predicted: optional estimated events, same format.
+        duration: length of the time axis in seconds (default: the last offset).
+        title: optional title.
+
+    Returns:
+        the axes drawn into; truth bars are ``ax.collections[0]``, predictions ``[1]``.
+
+    Example:
+        >>> ax = plot_events([(0.5, 1.2, "tone")], ["tone", "chirp"],
+        ...                  predicted=[(0.6, 1.2, "tone")], duration=2.0)
+
+    Notebook: 07_sound_event_detection.
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    classes = list(classes)
+    if not classes:
+        raise ValueError("classes must name at least one class")
+    sets = [("truth", events, "tab:blue", 0.05)]
+    if predicted is not None:
+        sets.append(("predicted", predicted, "tab:orange", 0.5))
+    ax = _axes(ax)
+    last = 0.0
+    for name, items, color, bottom in sets:
+        bars: dict[str, list[tuple[float, float]]] = {label: [] for label in classes}
+        for onset, offset, label in items:
+            if label not in bars:
+                raise ValueError(f"{name} event label {label!r} is not one of {classes}")
+            if not 0 <= onset <= offset:
+                raise ValueError(f"need 0 <= onset <= offset, got ({onset}, {offset}, {label!r})")
+            bars[label].append((onset, offset - onset))
+            last = max(last, offset)
+        height = 0.9 if predicted is None else 0.45
+        row = len(classes) - 1  # first class at the top
+        patches = [
+            Rectangle((start, row - classes.index(label) - 0.5 + bottom), width, height)
+            for label in classes
+            for start, width in bars[label]
+        ]
+        ax.add_collection(PatchCollection(patches, facecolor=color, edgecolor="none", label=name))
+    ax.set_xlim(0, duration if duration is not None else max(last, 1e-3))
+    ax.set_ylim(-0.5, len(classes) - 0.5)
+    ax.set_yticks(range(len(classes)), labels=classes[::-1])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("event class")
+    if predicted is not None:
+        ax.legend(loc="upper right", fontsize="small")
+    if title is not None:
+        ax.set_title(title)
     return ax
