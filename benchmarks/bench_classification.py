@@ -55,4 +55,3 @@ def run() -> list[dict]:
          "met": accuracy["cnn_attention"] >= accuracy["cnn_mean"]},
     ]  # fmt: skip
     return rows
-
