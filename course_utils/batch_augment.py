@@ -37,6 +37,13 @@ from .checks import check_number, check_sample_rate, check_waveform
 __all__ = ["Echo", "FrequencyWarp", "NoiseMixer", "frequency_warp", "mel_band_centers"]
 
 
+def _probability(prob: float) -> float:
+    prob = check_number(prob, "prob")
+    if not 0 <= prob <= 1:
+        raise ValueError(f"prob must be in [0, 1], got {prob}")
+    return prob
+
+
 def mel_band_centers(
     n_mels: int, sample_rate: int, f_min: float = 0.0, f_max: float | None = None
 ) -> torch.Tensor:
@@ -163,9 +170,7 @@ class NoiseMixer(nn.Module):
                  colors: tuple[str, ...] = NOISE_COLORS, bank_clips: int = 16,
                  bank_seconds: float = 2.0, seed: int = 0):  # fmt: skip
         super().__init__()
-        self.prob = check_number(prob, "prob")
-        if not 0 <= self.prob <= 1:
-            raise ValueError(f"prob must be in [0, 1], got {prob}")
+        self.prob = _probability(prob)
         low, high = snr_db_range
         if not low <= high:
             raise ValueError(
@@ -226,9 +231,7 @@ class Echo(nn.Module):
                  gain_range: tuple[float, float] = (0.2, 0.8)):  # fmt: skip
         super().__init__()
         self.sample_rate = check_sample_rate(sample_rate)
-        self.prob = check_number(prob, "prob")
-        if not 0 <= self.prob <= 1:
-            raise ValueError(f"prob must be in [0, 1], got {prob}")
+        self.prob = _probability(prob)
         for name, (low, high) in (("delay_range", delay_range), ("gain_range", gain_range)):
             if not 0 <= low <= high:
                 raise ValueError(f"{name} must be (low, high) with 0 <= low <= high")
