@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .attention import AttentionPooling, masked_softmax
+from .attention import AttentionPooling, masked_softmax, padding_mask
 from .audio import resample
 from .checks import check_sample_rate, check_waveform
 from .features import LogMel, frame_lengths
@@ -121,18 +121,11 @@ def standardize(features: torch.Tensor, lengths: torch.Tensor | None = None) -> 
     if lengths is None:
         valid = torch.ones(batch, 1, frames, dtype=torch.bool, device=features.device)
     else:
-        valid = (torch.arange(frames, device=features.device) < lengths[:, None])[:, None]
+        valid = ~padding_mask(lengths, frames)[:, None]  # (B, 1, T), True = valid
     count = valid.sum(dim=(1, 2), keepdim=True) * features.shape[1]  # (B, 1, 1)
     mean = (features * valid).sum(dim=(1, 2), keepdim=True) / count
     var = (((features - mean) * valid) ** 2).sum(dim=(1, 2), keepdim=True) / count
     return torch.where(valid, (features - mean) / (var + 1e-5).sqrt(), 0.0)
-
-
-def _padding_mask(lengths: torch.Tensor | None, frames: int, device) -> torch.Tensor | None:
-    """(batch,) lengths -> (batch, frames) bool, True = padding."""
-    if lengths is None:
-        return None
-    return torch.arange(frames, device=device) >= lengths[:, None]
 
 
 def _check_features(features: torch.Tensor, n_mels: int) -> None:
@@ -217,7 +210,7 @@ class CNNClassifier(nn.Module):
         out_lengths = None
         if lengths is not None:  # frames left after pooling that hold only valid input frames
             out_lengths = (lengths // self.conv.time_stride).clamp(1, frames.shape[1])
-        mask = _padding_mask(out_lengths, frames.shape[1], frames.device)  # True = padding
+        mask = None if out_lengths is None else padding_mask(out_lengths, frames.shape[1])
         if self.pooling is None:
             scores = torch.zeros(frames.shape[:2], device=frames.device, dtype=frames.dtype)
             weights = masked_softmax(scores, None if mask is None else ~mask)  # uniform
@@ -283,7 +276,7 @@ class KeywordTransformer(nn.Module):
         tokens = torch.cat([self.class_token.expand(batch, -1, -1), tokens], dim=1)
         x = self.positions(tokens)  # (B, 1 + T/p, dim)
         valid = None if lengths is None else -(-lengths // self.patch)  # patches with a frame
-        mask = _padding_mask(valid, tokens.shape[1] - 1, features.device)
+        mask = None if valid is None else padding_mask(valid, tokens.shape[1] - 1)
         if mask is not None:  # the class token is never padding
             mask = torch.cat([torch.zeros_like(mask[:, :1]), mask], dim=1)  # (B, 1 + T/p)
         for i, block in enumerate(self.blocks):

@@ -27,6 +27,7 @@ from .augment import AugmentConfig, colored_noise
 from .batch_augment import Echo, FrequencyWarp, NoiseMixer
 from .classifiers import KeywordSpotter
 from .corpus import COMMANDS, DIGITS, UNKNOWN_WORDS, CorpusConfig, CorpusSplit, words_config
+from .metrics import accuracy, predict
 from .profile import Profile
 from .specaugment import SpecAugment, SpecAugmentConfig
 from .training import History, TrainConfig, fit
@@ -119,8 +120,7 @@ def train_spotter(
         return F.cross_entropy(model.model(features).logits, labels)
 
     def evaluate(model, loader, device):
-        predictions, labels = _predict(model, loader, device)
-        return {"accuracy": (predictions == labels).float().mean().item()}
+        return {"accuracy": accuracy(*predict(model, loader, device))}
 
     generator = torch.Generator().manual_seed(recipe.seed)
     loader = DataLoader(TensorDataset(*train), recipe.batch_size, shuffle=True,
@@ -138,16 +138,6 @@ def train_spotter(
                optimizer=optimizer, scheduler=scheduler, progress=progress)  # fmt: skip
 
 
-@torch.no_grad()
-def _predict(spotter, loader, device) -> tuple[torch.Tensor, torch.Tensor]:
-    spotter.eval()
-    predictions, labels = [], []
-    for waveforms, targets in loader:
-        predictions.append(spotter(waveforms.to(device)).logits.argmax(dim=-1).cpu())
-        labels.append(targets)
-    return torch.cat(predictions), torch.cat(labels)
-
-
 def predict_clips(
     spotter: KeywordSpotter, waveforms: torch.Tensor, device: torch.device | str,
     batch_size: int = 256,
@@ -155,7 +145,7 @@ def predict_clips(
     """Predicted classes (clips,) of (clips, time) waveforms at the spotter's sample rate."""
     dummy = torch.zeros(len(waveforms), dtype=torch.long)
     loader = DataLoader(TensorDataset(waveforms, dummy), batch_size=batch_size)
-    return _predict(spotter, loader, device)[0]
+    return predict(spotter, loader, device)[0]
 
 
 def accuracy_vs_snr(
@@ -182,5 +172,5 @@ def accuracy_vs_snr(
     for snr in snrs_db:
         noisy = waveforms + noise * 10 ** (-snr / 20)
         predictions = predict_clips(spotter, noisy, device)
-        scores.append((predictions == labels).float().mean().item())
+        scores.append(accuracy(predictions, labels))
     return scores

@@ -125,12 +125,16 @@ def test_spotter_accepts_any_sample_rate(sample_rate):
 
 def test_spotter_resampling_matches_native_rate():
     spotter = _spotter()
-    t = torch.arange(16000) / 16000
-    tone = 0.3 * torch.sin(2 * torch.pi * 440 * t)
-    _, native = spotter.predict(tone, 16000)
-    t8 = torch.arange(8000) / 8000
-    _, resampled = spotter.predict(0.3 * torch.sin(2 * torch.pi * 440 * t8), 8000)
-    torch.testing.assert_close(native, resampled, atol=0.05, rtol=0)
+
+    def tone(hz, rate):
+        t = torch.arange(rate) / rate
+        return 0.3 * torch.sin(2 * torch.pi * hz * t)
+
+    _, native = spotter.predict(tone(440, 16000), 16000)
+    _, resampled = spotter.predict(tone(440, 8000), 8000)
+    _, other = spotter.predict(tone(1500, 16000), 16000)
+    # Resampling changes the answer far less than a different sound does.
+    assert (native - resampled).abs().max() < 0.2 * (native - other).abs().max()
 
 
 def test_spotter_rejects_bad_audio():
