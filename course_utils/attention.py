@@ -2,7 +2,7 @@
 
 A functional core (`padding_mask`, `causal_mask`, `masked_softmax`, the score functions and
 `scaled_dot_product_attention`) with thin modules on top (`AdditiveAttention`,
-`DotProductAttention`, `AttentionPooling`), in the spirit of torchaudio's `functional` and
+`DotProductAttention`, `AttentionPooling`, `LocationSensitiveAttention`), in the spirit of torchaudio's `functional` and
 `transforms`: the lessons teach the function, then the module. Every module returns
 `(context, weights)` so a lesson can plot the weights without hidden state.
 
@@ -35,6 +35,7 @@ __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "DotProductAttention",
+    "LocationSensitiveAttention",
     "causal_mask",
     "dot_score",
     "masked_softmax",
@@ -517,4 +518,106 @@ class AttentionPooling(nn.Module):
         scores = self.w(torch.tanh(self.proj(inputs))).squeeze(-1)  # (B, T)
         weights = masked_softmax(scores, mask)  # (B, T)
         context = (weights[..., None] * inputs).sum(dim=1)  # (B, T, D) -> (B, D)
+        return context, weights
+
+
+class LocationSensitiveAttention(nn.Module):
+    """Additive attention that also sees where it attended before (Chorowski et al. 2015).
+
+    score_j = v^T tanh(W s + V h_j + U f_j + b), with location features f = F * a_prev: a
+    1-D convolution over the previous attention weights (eqs. 8-9 of the paper). As in
+    Tacotron 2 (Shen et al. 2018), the convolution reads two channels: the last weights and
+    their running sum, so the decoder knows what it has already read and moves on. With
+    ``use_location=False`` the U f term is dropped and it is Bahdanau's content-based
+    attention, which cannot tell two identical words apart except by their content.
+
+    One decoder step at a time: a single query per example.
+
+    Args:
+        query_dim: features of the query (the decoder state).
+        key_dim: features of each key (an encoder frame).
+        hidden_dim: size of the tanh layer.
+        n_filters: channels of the location convolution (default 32, as Tacotron 2).
+        kernel_size: its width in frames, odd (default 31, as Tacotron 2).
+        in_channels: attention maps it reads (default 2: previous and cumulative weights).
+        use_location: add the location term (default True).
+
+    Shapes:
+        query (batch, query_dim), keys (batch, keys, key_dim), values (batch, keys, value_dim),
+        previous_weights (batch, in_channels, keys), padding_mask (batch, keys) bool,
+        True = padding; projected_keys (batch, keys, hidden_dim) from `project_keys` ->
+        context (batch, value_dim), weights (batch, keys).
+
+    Example:
+        >>> attention = LocationSensitiveAttention(query_dim=6, key_dim=8, hidden_dim=16)
+        >>> keys = torch.randn(2, 5, 8)
+        >>> previous = torch.zeros(2, 2, 5)
+        >>> context, weights = attention(torch.randn(2, 6), keys, keys, previous)
+        >>> context.shape, weights.shape
+        (torch.Size([2, 8]), torch.Size([2, 5]))
+
+    Notebook: 08_speech_recognition (and 09_speech_synthesis).
+    """
+
+    def __init__(
+        self,
+        query_dim: int,
+        key_dim: int,
+        hidden_dim: int,
+        n_filters: int = 32,
+        kernel_size: int = 31,
+        in_channels: int = 2,
+        use_location: bool = True,
+    ):
+        super().__init__()
+        if kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}")
+        self.query_dim, self.key_dim, self.in_channels = query_dim, key_dim, in_channels
+        self.use_location = use_location
+        self.query_proj = nn.Linear(query_dim, hidden_dim, bias=False)  # W
+        self.key_proj = nn.Linear(key_dim, hidden_dim)  # V, with the bias b
+        self.v = nn.Linear(hidden_dim, 1, bias=False)  # v
+        if use_location:
+            self.location_conv = nn.Conv1d(
+                in_channels, n_filters, kernel_size, padding=kernel_size // 2, bias=False
+            )  # F
+            self.location_proj = nn.Linear(n_filters, hidden_dim, bias=False)  # U
+
+    def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
+        """V h_j + b for every key: (batch, keys, key_dim) -> (batch, keys, hidden_dim).
+
+        The keys do not change while a sentence is decoded: project them once.
+        """
+        _check_tensor(keys, "keys", (3,), f"(batch, keys, {self.key_dim})")
+        return self.key_proj(keys)
+
+    def forward(
+        self,
+        query: torch.Tensor,
+        keys: torch.Tensor,
+        values: torch.Tensor,
+        previous_weights: torch.Tensor | None = None,
+        padding_mask: torch.Tensor | None = None,
+        projected_keys: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_tensor(query, "query", (2,), f"(batch, {self.query_dim})")
+        _check_module_inputs(query[:, None], keys, values, self.query_dim, self.key_dim)
+        batch, num_keys, _ = keys.shape
+        if projected_keys is None:
+            projected_keys = self.project_keys(keys)
+        energy = projected_keys + self.query_proj(query)[:, None]  # (B, K, H)
+        if self.use_location:
+            expected = (batch, self.in_channels, num_keys)
+            if previous_weights is None or tuple(previous_weights.shape) != expected:
+                got = None if previous_weights is None else tuple(previous_weights.shape)
+                raise ValueError(
+                    f"previous_weights must have shape (batch, in_channels, keys) = {expected}, "
+                    f"got {got}"
+                )
+            location = self.location_conv(previous_weights).transpose(1, 2)  # (B, K, filters)
+            energy = energy + self.location_proj(location)  # (B, K, H)
+        scores = self.v(torch.tanh(energy)).squeeze(-1)  # (B, K)
+        mask = _key_mask(padding_mask, keys)  # (B, 1, K) True = attend, or None
+        weights = masked_softmax(scores, None if mask is None else mask[:, 0])  # (B, K)
+        context = (weights[:, :, None] * values).sum(dim=1)  # (B, K, Dv) -> (B, Dv)
         return context, weights

@@ -1,11 +1,15 @@
-"""Classification metrics: accuracy, the confusion matrix, and the models' predictions.
+"""Metrics: accuracy, the confusion matrix, the models' predictions, and CER / WER.
 
 Lesson 06 scores its keyword spotters on voices never heard in training. Accuracy says how
 often a model is right; the confusion matrix says *what* it takes for what (rows: the true
 class, columns: the predicted one), which is where a learner sees that "off" and "up" or
 "four" and "for"-like words are the hard pairs.
 
-Notebook: 06_audio_classification.
+`error_rate` scores transcripts (lesson 08): the Levenshtein distance between reference
+and hypothesis, in characters (CER) or words (WER), summed over the test set and divided
+by the reference length, computed with `torchaudio.functional.edit_distance`.
+
+Notebook: 06_audio_classification (and 08_speech_recognition for `error_rate`).
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import torch
+import torchaudio.functional as AF
 from torch import nn
 
-__all__ = ["accuracy", "confusion_matrix", "predict", "top_confusions"]
+__all__ = ["accuracy", "confusion_matrix", "error_rate", "predict", "top_confusions"]
 
 
 def _check_labels(predictions: torch.Tensor, labels: torch.Tensor) -> None:
@@ -105,3 +110,30 @@ def predict(
         labels.append(targets.cpu())
     model.train(was_training)
     return torch.cat(predictions), torch.cat(labels)
+
+
+def error_rate(references: list[str], hypotheses: list[str], unit: str = "char") -> float:
+    """Total edit distance over total reference length: CER (unit "char") or WER ("word").
+
+    Substitutions, deletions and insertions each count 1; insertions can push the rate
+    above 1. Words are split on whitespace; characters include the spaces between words.
+
+    Example:
+        >>> error_rate(["one two three"], ["one too three"], unit="word")
+        0.3333333333333333
+        >>> error_rate(["abcd"], ["abd"])
+        0.25
+    """
+    if unit not in ("char", "word"):
+        raise ValueError(f"unit must be 'char' or 'word', got {unit!r}")
+    if len(references) != len(hypotheses) or not references:
+        raise ValueError(
+            f"expected equally many references and hypotheses (at least one), got "
+            f"{len(references)} and {len(hypotheses)}"
+        )
+    split = (lambda text: list(text)) if unit == "char" else str.split
+    errors = sum(AF.edit_distance(split(r), split(h)) for r, h in zip(references, hypotheses))
+    total = sum(len(split(r)) for r in references)
+    if total == 0:
+        raise ValueError("the references are all empty: the error rate is undefined")
+    return errors / total

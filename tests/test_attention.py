@@ -11,6 +11,7 @@ from course_utils.attention import (
     AdditiveAttention,
     AttentionPooling,
     DotProductAttention,
+    LocationSensitiveAttention,
     causal_mask,
     dot_score,
     masked_softmax,
@@ -333,3 +334,143 @@ def test_attention_pooling_ignores_frame_order(time, batch, seed):
     shuffled, shuffled_weights = pooling(inputs[:, order], padded[:, order])
     torch.testing.assert_close(shuffled, context)
     torch.testing.assert_close(shuffled_weights, weights[:, order])
+
+
+# LocationSensitiveAttention ---------------------------------------------------------------
+
+
+def _location_inputs(batch, keys=7, device="cpu", dtype=torch.float32, seed=0):
+    """query (B, 6), keys (B, K, 8), values (B, K, 5), previous weights (B, 2, K)."""
+    g = torch.Generator().manual_seed(seed)
+    query = torch.randn(batch, 6, generator=g, dtype=dtype)
+    keys_ = torch.randn(batch, keys, 8, generator=g, dtype=dtype)
+    values = torch.randn(batch, keys, 5, generator=g, dtype=dtype)
+    last = torch.rand(batch, keys, generator=g, dtype=dtype).softmax(-1)
+    previous = torch.stack([last, last + torch.rand(batch, keys, generator=g, dtype=dtype)], 1)
+    return [t.to(device) for t in (query, keys_, values, previous)]
+
+
+def _location_attention(use_location=True, kernel_size=3, dtype=torch.float32):
+    torch.manual_seed(0)
+    return LocationSensitiveAttention(
+        query_dim=6, key_dim=8, hidden_dim=10, n_filters=4, kernel_size=kernel_size,
+        use_location=use_location,
+    ).to(dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("use_location", [True, False])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_location_attention_shapes_masks_and_backward(batch, use_location, device):
+    module = _location_attention(use_location).to(device)
+    query, keys, values, previous = _location_inputs(batch, device=device)
+    keys.requires_grad_()
+    padded = padding_mask(torch.tensor([7, 3, 1][:batch], device=device), 7)
+    context, weights = module(query, keys, values, previous, padded)
+    assert context.shape == (batch, 5) and weights.shape == (batch, 7)
+    assert context.device.type == weights.device.type == device
+    torch.testing.assert_close(weights.sum(-1), torch.ones(batch, device=device))
+    assert (weights[padded] == 0).all() and (weights[~padded] > 0).all()
+    torch.testing.assert_close(context, torch.einsum("bk,bkd->bd", weights, values))
+    context.square().sum().backward()
+    assert torch.isfinite(keys.grad).all() and (keys.grad[padded] == 0).all()
+    for name, parameter in module.named_parameters():
+        assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), name
+    assert hasattr(module, "location_conv") == use_location
+
+
+@pytest.mark.parametrize("use_location", [True, False])
+def test_location_attention_fully_padded_row_is_zero_not_nan(use_location):
+    module = _location_attention(use_location)
+    query, keys, values, previous = _location_inputs(2)
+    query.requires_grad_()
+    padded = torch.zeros(2, 7, dtype=torch.bool)
+    padded[1] = True
+    context, weights = module(query, keys, values, previous, padded)
+    assert torch.isfinite(context).all() and torch.isfinite(weights).all()
+    assert (weights[1] == 0).all() and (context[1] == 0).all()
+    torch.testing.assert_close(weights[0].sum(), torch.tensor(1.0))
+    context.sum().backward()
+    assert torch.isfinite(query.grad).all() and (query.grad[1] == 0).all()
+
+
+def test_location_attention_projected_keys_give_the_same_result():
+    module = _location_attention()
+    query, keys, values, previous = _location_inputs(3)
+    padded = padding_mask(torch.tensor([7, 4, 2]), 7)
+    projected = module.project_keys(keys)
+    assert projected.shape == (3, 7, 10)
+    first = module(query, keys, values, previous, padded)
+    second = module(query, keys, values, previous, padded, projected_keys=projected)
+    for a, b in zip(first, second, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    # ... and the precomputed keys are really used (not recomputed from `keys`).
+    shifted = module(query, keys, values, previous, padded, projected_keys=projected + 1.0)
+    assert not torch.allclose(shifted[1], first[1])
+
+
+def test_location_term_uses_the_previous_weights_only_when_asked():
+    query, keys, values, previous = _location_inputs(2)
+    other = previous.flip(-1)
+    content = _location_attention(use_location=False)
+    first = content(query, keys, values, previous)
+    for changed in (other, None, torch.zeros(2, 1, 3)):  # ignored, whatever its shape
+        for a, b in zip(first, content(query, keys, values, changed), strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    location = _location_attention(use_location=True)
+    _, weights = location(query, keys, values, previous)
+    _, moved = location(query, keys, values, other)
+    assert (weights - moved).abs().max() > 1e-3
+
+
+def _location_reference(module, query, keys, values, previous, padded):
+    """score_j = v^T tanh(W s + V h_j + b + U (F * prev)_j), softmax over the valid keys."""
+    W, V, b = module.query_proj.weight, module.key_proj.weight, module.key_proj.bias
+    v, U = module.v.weight[0], module.location_proj.weight
+    filters = module.location_conv.weight  # (n_filters, in_channels, kernel)
+    n_filters, channels, width = filters.shape
+    batch, num_keys, _ = keys.shape
+    half = width // 2
+    weights = torch.zeros(batch, num_keys, dtype=query.dtype)
+    for i in range(batch):
+        scores = []
+        for j in range(num_keys):
+            location = torch.zeros(n_filters, dtype=query.dtype)  # (F * prev)_j, zero padded
+            for k in range(width):
+                frame = j + k - half
+                if 0 <= frame < num_keys:
+                    location += filters[:, :, k] @ previous[i, :, frame]
+            energy = W @ query[i] + V @ keys[i, j] + b + U @ location
+            scores.append(v @ torch.tanh(energy))
+        scores = torch.stack(scores)
+        valid = ~padded[i]
+        weights[i, valid] = scores[valid].softmax(-1)
+    return torch.einsum("bk,bkd->bd", weights, values), weights
+
+
+@pytest.mark.parametrize("kernel_size", [1, 3, 5])
+def test_location_attention_equals_the_formula(kernel_size):
+    module = _location_attention(kernel_size=kernel_size, dtype=torch.float64)
+    query, keys, values, previous = _location_inputs(2, keys=6, dtype=torch.float64)
+    padded = padding_mask(torch.tensor([6, 4]), 6)
+    with torch.no_grad():
+        context, weights = module(query, keys, values, previous, padded)
+        expected_context, expected_weights = _location_reference(
+            module, query, keys, values, previous, padded
+        )
+    torch.testing.assert_close(weights, expected_weights)
+    torch.testing.assert_close(context, expected_context)
+
+
+def test_location_attention_errors():
+    module = _location_attention()
+    query, keys, values, previous = _location_inputs(2)
+    for bad in (previous[:, :1], previous[..., :-1], previous[:1], None):
+        with pytest.raises(ValueError, match=r"previous_weights must have shape.*\(2, 2, 7\)"):
+            module(query, keys, values, bad)
+    for kernel_size in (0, 4, -3):
+        with pytest.raises(ValueError, match="kernel_size must be a positive odd number"):
+            LocationSensitiveAttention(6, 8, 10, kernel_size=kernel_size)
+    with pytest.raises(ValueError, match="query"):
+        module(query[:, None], keys, values, previous)  # one query per example: (batch, dim)
+    with pytest.raises(ValueError, match="key_dim=8"):
+        module(query, keys[..., :4], values, previous)

@@ -4,7 +4,13 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.metrics import accuracy, confusion_matrix, predict, top_confusions
+from course_utils.metrics import (
+    accuracy,
+    confusion_matrix,
+    error_rate,
+    predict,
+    top_confusions,
+)
 
 
 def test_accuracy_from_classes_and_from_logits():
@@ -54,3 +60,63 @@ def test_predict_runs_in_eval_mode_and_restores_training():
         labels, torch.tensor([0, 1])
     )
     assert model.training
+
+
+# error_rate (CER / WER) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reference, hypothesis, expected",
+    [
+        ("abcd", "abcd", 0.0),
+        ("abcd", "abxd", 1 / 4),  # one substitution
+        ("abcd", "abd", 1 / 4),  # one deletion
+        ("abcd", "abcde", 1 / 4),  # one insertion
+        ("abcd", "", 1.0),  # everything deleted
+        ("ab", "xxabyy", 4 / 2),  # four insertions: above 100 %
+        ("go up", "goup", 1 / 5),  # the space is a character
+        ("kitten", "sitting", 3 / 6),  # k->s, e->i, +g
+    ],
+)
+def test_character_error_rate_hand_worked(reference, hypothesis, expected):
+    assert error_rate([reference], [hypothesis]) == pytest.approx(expected)
+    assert error_rate([reference], [hypothesis], unit="char") == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "reference, hypothesis, expected",
+    [
+        ("one two three", "one too three", 1 / 3),  # substitution
+        ("one two three", "one three", 1 / 3),  # deletion
+        ("one two three", "one two two three", 1 / 3),  # insertion
+        ("go", "go go go", 2.0),  # two insertions: 200 %
+        ("go up", "goup", 1.0),  # one substitution and one deletion
+        ("go  up ", " go up", 0.0),  # words are split on any whitespace
+    ],
+)
+def test_word_error_rate_hand_worked(reference, hypothesis, expected):
+    assert error_rate([reference], [hypothesis], unit="word") == pytest.approx(expected)
+
+
+def test_error_rate_pools_errors_over_the_set():
+    # Total errors / total reference length, not the mean of the per-utterance rates.
+    references, hypotheses = ["go up", "stop"], ["go", "stop now"]
+    assert error_rate(references, hypotheses, unit="word") == pytest.approx((1 + 1) / 3)
+    assert error_rate(["abc", "de"], ["abd", ""]) == pytest.approx((1 + 2) / 5)
+    assert error_rate(["", "ab"], ["x", "ab"]) == pytest.approx(1 / 2)  # an empty reference
+
+
+@pytest.mark.parametrize(
+    "references, hypotheses, unit, match",
+    [
+        ([], [], "char", "at least one"),
+        (["a", "b"], ["a"], "char", "equally many"),
+        (["a"], ["a", "b"], "word", "equally many"),
+        ([""], ["a"], "char", "all empty"),
+        (["", "  "], ["a", "b"], "word", "all empty"),
+        (["a"], ["a"], "phone", "unit must be 'char' or 'word'"),
+    ],
+)
+def test_error_rate_rejects_bad_input(references, hypotheses, unit, match):
+    with pytest.raises(ValueError, match=match):
+        error_rate(references, hypotheses, unit=unit)

@@ -1,0 +1,314 @@
+"""From a trained recogniser to text: greedy and beam-search decoding, CTC rescoring, alignment.
+
+- `ctc_greedy_decode`: the best token per frame, repeats merged, blanks dropped.
+- `attention_greedy_decode`: the speller's most likely character at each step, batched.
+- `beam_search`: keep the `beam_size` best prefixes of any step function (tested on a
+  hand-built table); `attention_beam_search` runs it on the speller and can rescore the
+  finished hypotheses with CTC (``(1 - w) log p_att + w log p_ctc``, Kim et al. 2017).
+- `forced_align` / `word_segments`: where each character and word of a known transcript
+  lies in time, through `torchaudio.functional.forced_align`.
+
+Notebook: 08_speech_recognition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+import torchaudio.functional as AF
+
+from .asr import BLANK, EOS, DecoderState, Recognizer
+from .attention import padding_mask
+
+__all__ = [
+    "Hypothesis",
+    "WordSegment",
+    "attention_beam_search",
+    "attention_greedy_decode",
+    "beam_search",
+    "ctc_greedy_decode",
+    "ctc_log_likelihood",
+    "forced_align",
+    "word_segments",
+]
+
+
+def ctc_greedy_decode(
+    log_probs: torch.Tensor, lengths: torch.Tensor | None = None, blank: int = BLANK
+) -> list[list[int]]:
+    """Best path decoding: argmax per frame, merge repeats, drop blanks.
+
+    Args:
+        log_probs: (batch, frames, vocab) scores (log-probabilities or logits).
+        lengths: (batch,) valid frames; None means all.
+        blank: id of the blank token (default 0).
+
+    Returns:
+        one list of token ids per utterance.
+
+    Example:
+        >>> frames = torch.tensor([[2, 2, 0, 2, 3, 3, 0]])  # "a a _ a b b _"
+        >>> ctc_greedy_decode(F.one_hot(frames, 4).float())
+        [[2, 2, 3]]
+    """
+    if log_probs.ndim != 3:
+        raise ValueError(f"expected (batch, frames, vocab), got {tuple(log_probs.shape)}")
+    best = log_probs.argmax(dim=-1)  # (B, T)
+    if lengths is None:
+        lengths = torch.full((best.shape[0],), best.shape[1], dtype=torch.long)
+    decoded = []
+    for path, length in zip(best.tolist(), lengths.tolist(), strict=True):
+        path = path[:length]
+        tokens = [t for i, t in enumerate(path) if t != blank and (i == 0 or t != path[i - 1])]
+        decoded.append(tokens)
+    return decoded
+
+
+def _encoder_padding(model: Recognizer, features, lengths):
+    encoded, encoder_lengths = model.encode(features, lengths)
+    return encoded, encoder_lengths, padding_mask(encoder_lengths, encoded.shape[1])
+
+
+@torch.no_grad()
+def attention_greedy_decode(
+    model: Recognizer,
+    features: torch.Tensor,
+    lengths: torch.Tensor,
+    max_tokens: int | None = None,
+) -> tuple[list[list[int]], torch.Tensor]:
+    """Spell each utterance with the most likely character at every step, until <eos>.
+
+    Args:
+        model: a `Recognizer` with a decoder (ctc_weight < 1), in eval mode.
+        features: (batch, n_mels, frames); lengths: (batch,) valid frames.
+        max_tokens: stop after this many characters (default: one per encoder frame).
+
+    Returns:
+        token ids per utterance (without <eos>) and the attention weights
+        (batch, steps, frames'): the alignment the decoder followed.
+    """
+    if model.decoder is None:
+        raise ValueError("this model has no attention decoder (ctc_weight = 1): use CTC decoding")
+    encoded, _, padding = _encoder_padding(model, features, lengths)
+    batch = encoded.shape[0]
+    max_tokens = max_tokens or encoded.shape[1]
+    state = model.decoder.initial_state(encoded, padding)
+    keys = model.decoder.attention.project_keys(encoded)
+    tokens = torch.full((batch,), EOS, dtype=torch.long, device=encoded.device)
+    finished = torch.zeros(batch, dtype=torch.bool, device=encoded.device)
+    outputs, alignments = [], []
+    for _ in range(max_tokens):
+        logits, state = model.decoder.step(tokens, state, encoded, padding, keys)
+        tokens = logits.argmax(dim=-1)  # (B,)
+        outputs.append(torch.where(finished, EOS, tokens))
+        alignments.append(state.weights)
+        finished |= tokens == EOS
+        if finished.all():
+            break
+    ids = torch.stack(outputs, dim=1).tolist()  # (B, steps)
+    decoded = [row[: row.index(EOS)] if EOS in row else row for row in ids]
+    return decoded, torch.stack(alignments, dim=1)
+
+
+@dataclass
+class Hypothesis:
+    """One candidate transcript of a beam search."""
+
+    tokens: list[int]  # ids, without the start symbol or <eos>
+    score: float  # total log-probability (attention), or the rescored total
+    state: object = None  # the step function's state after the last token
+
+
+def beam_search(
+    step: Callable[[list[int], object], tuple[torch.Tensor, object]],
+    initial_state: object,
+    beam_size: int,
+    max_tokens: int,
+    eos: int = EOS,
+) -> list[Hypothesis]:
+    """Keep the `beam_size` most likely prefixes at every step; return finished ones, best first.
+
+    A prefix ends when it emits `eos`. Scores are sums of log-probabilities; the final
+    ranking divides by the length (+1 for <eos>) so short hypotheses are not favoured.
+
+    Args:
+        step: ``step(prefix, state) -> (log_probs (vocab,), new_state)``: the model's
+            distribution over the next token after `prefix` (a list of ids).
+        initial_state: the state before the first token.
+        beam_size: prefixes kept per step (1 = greedy).
+        max_tokens: the longest transcript considered.
+        eos: the id that ends a hypothesis.
+
+    Returns:
+        finished hypotheses sorted by length-normalised score (unfinished ones if none ended).
+
+    Example:
+        >>> table = torch.log(torch.tensor([[0.0, 0.4, 0.6], [0.0, 1.0, 0.0]]))
+        >>> step = lambda prefix, state: (table[min(len(prefix), 1)], state)
+        >>> beam_search(step, None, beam_size=2, max_tokens=3, eos=1)[0].tokens
+        [2]
+    """
+    if beam_size < 1 or max_tokens < 1:
+        raise ValueError(f"beam_size and max_tokens must be >= 1, got {beam_size}, {max_tokens}")
+    beam = [Hypothesis([], 0.0, initial_state)]
+    finished: list[Hypothesis] = []
+    for _ in range(max_tokens):
+        candidates = []
+        for hypothesis in beam:
+            log_probs, state = step(hypothesis.tokens, hypothesis.state)
+            top = torch.topk(log_probs, min(beam_size, log_probs.numel()))
+            for value, token in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+                if value == -math.inf:
+                    continue
+                candidates.append(Hypothesis(hypothesis.tokens + [token],
+                                             hypothesis.score + value, state))  # fmt: skip
+        candidates.sort(key=lambda h: h.score, reverse=True)
+        beam = []
+        for candidate in candidates[:beam_size]:
+            if candidate.tokens[-1] == eos:
+                finished.append(Hypothesis(candidate.tokens[:-1], candidate.score, candidate.state))
+            else:
+                beam.append(candidate)
+        if not beam or len(finished) >= beam_size:
+            break
+    ranked = finished or beam
+    return sorted(ranked, key=lambda h: h.score / (len(h.tokens) + 1), reverse=True)
+
+
+def ctc_log_likelihood(
+    log_probs: torch.Tensor, candidates: list[list[int]], blank: int = BLANK
+) -> torch.Tensor:
+    """log p_ctc(y | x) of each candidate transcript of one utterance.
+
+    Args:
+        log_probs: (frames, vocab) CTC log-probabilities of one utterance.
+        candidates: token id lists (no blanks).
+
+    Returns:
+        (candidates,) log-likelihoods; -inf where a candidate cannot fit the frames.
+    """
+    n = len(candidates)
+    lengths = torch.tensor([len(c) for c in candidates], dtype=torch.long)
+    targets = torch.zeros(n, max(int(lengths.max()), 1), dtype=torch.long)
+    for i, candidate in enumerate(candidates):
+        targets[i, : len(candidate)] = torch.tensor(candidate, dtype=torch.long)
+    frames = torch.full((n,), log_probs.shape[0], dtype=torch.long)
+    expanded = log_probs[:, None].expand(-1, n, -1).float().cpu()  # (T, N, V)
+    nll = F.ctc_loss(expanded, targets, frames, lengths, blank=blank, reduction="none")
+    return -nll
+
+
+@torch.no_grad()
+def attention_beam_search(
+    model: Recognizer,
+    features: torch.Tensor,
+    length: int | None = None,
+    beam_size: int = 4,
+    ctc_weight: float = 0.0,
+    max_tokens: int | None = None,
+) -> list[Hypothesis]:
+    """Beam search over the speller for one utterance, optionally rescored with CTC.
+
+    Args:
+        model: a `Recognizer` with a decoder, in eval mode.
+        features: (n_mels, frames) of one utterance.
+        length: its valid frames (default all).
+        beam_size: hypotheses kept per step.
+        ctc_weight: w in ``(1 - w) log p_att + w log p_ctc`` for the final ranking of the
+            finished hypotheses (0 = attention alone).
+        max_tokens: the longest transcript (default: one per encoder frame).
+
+    Returns:
+        hypotheses, best first by score per token; `score` is the (rescored) log-probability.
+    """
+    if model.decoder is None:
+        raise ValueError("this model has no attention decoder (ctc_weight = 1): use CTC decoding")
+    length = features.shape[-1] if length is None else length
+    lengths = torch.tensor([length], device=features.device)
+    encoded, encoder_lengths, padding = _encoder_padding(model, features[None], lengths)
+    decoder = model.decoder
+    keys = decoder.attention.project_keys(encoded)
+
+    def step(prefix: list[int], state: DecoderState):
+        token = torch.tensor([prefix[-1] if prefix else EOS], device=encoded.device)
+        logits, state = decoder.step(token, state, encoded, padding, keys)
+        return F.log_softmax(logits[0], dim=-1), state
+
+    hypotheses = beam_search(step, decoder.initial_state(encoded, padding), beam_size,
+                             max_tokens or encoded.shape[1])  # fmt: skip
+    if ctc_weight > 0 and hypotheses:
+        log_probs = model.ctc_log_probs(encoded)[0, : int(encoder_lengths[0])]  # (T', V)
+        ctc = ctc_log_likelihood(log_probs, [h.tokens for h in hypotheses])
+        for hypothesis, ctc_score in zip(hypotheses, ctc.tolist(), strict=True):
+            hypothesis.score = (1 - ctc_weight) * hypothesis.score + ctc_weight * ctc_score
+    # Rank as `beam_search` does: per token (+1 for <eos>), so short hypotheses gain nothing.
+    return sorted(hypotheses, key=lambda h: h.score / (len(h.tokens) + 1), reverse=True)
+
+
+@dataclass
+class WordSegment:
+    """A word of a transcript and where it lies in the audio."""
+
+    word: str
+    start: float  # seconds
+    end: float  # seconds
+    score: float  # mean probability of its characters' frames
+
+
+def forced_align(
+    log_probs: torch.Tensor, tokens: list[int], blank: int = BLANK
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The most likely CTC path that spells exactly `tokens` (Viterbi, via torchaudio).
+
+    Args:
+        log_probs: (frames, vocab) CTC log-probabilities of one utterance.
+        tokens: the transcript's ids (no blanks); it must fit: len(tokens) + repeats <= frames.
+
+    Returns:
+        path (frames,) long: the token of every frame (blank included), and its per-frame
+        log-probabilities (frames,).
+    """
+    frames = log_probs.shape[0]
+    repeats = sum(a == b for a, b in zip(tokens, tokens[1:], strict=False))
+    if not tokens or len(tokens) + repeats > frames:
+        raise ValueError(
+            f"cannot align {len(tokens)} tokens ({repeats} repeats) to {frames} frames"
+        )
+    targets = torch.tensor([tokens], dtype=torch.int32)
+    path, scores = AF.forced_align(log_probs[None].float().cpu(), targets, blank=blank)
+    return path[0], scores[0]
+
+
+def word_segments(
+    path: torch.Tensor,
+    scores: torch.Tensor,
+    tokenizer,
+    seconds_per_frame: float,
+    separator: str = " ",
+) -> list[WordSegment]:
+    """Group an aligned path into words: the span of each word's first to last character.
+
+    Args:
+        path, scores: from `forced_align`.
+        tokenizer: the `CharTokenizer` whose ids the path holds.
+        seconds_per_frame: the encoder's frame step (hop x subsampling / sample rate).
+    """
+    spans = AF.merge_tokens(path, scores.exp(), blank=BLANK)  # one TokenSpan per character
+    words, current = [], []
+    for span in [*spans, None]:
+        if span is None or tokenizer.tokens[span.token] == separator:
+            if current:
+                text = "".join(tokenizer.tokens[s.token] for s in current)
+                score = sum(s.score * (s.end - s.start) for s in current)
+                frames = sum(s.end - s.start for s in current)
+                words.append(WordSegment(text, current[0].start * seconds_per_frame,
+                                         current[-1].end * seconds_per_frame,
+                                         score / frames))  # fmt: skip
+            current = []
+        else:
+            current.append(span)
+    return words
