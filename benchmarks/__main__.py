@@ -21,6 +21,7 @@ BENCHMARKS = (
     "attention",
     "classification",
     "sed",
+    "asr",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 
 

@@ -3,14 +3,17 @@
 Each module holds one concept; this file re-exports the public API so that a lesson can
 write ``import course_utils as cu`` and ``cu.build_corpus(...)``. The augmentation and fetch
 functions live in their modules (``course_utils.augment``, ``course_utils.fetch``), lesson 06's
-recipe in ``course_utils.kws``, and the exercise checker is ``cu.exercises``.
+recipe in ``course_utils.kws``, lesson 08's decoding and recipe in ``course_utils.asr_decoding``
+and ``course_utils.asr_recipe``, and the exercise checker is ``cu.exercises``.
 """
 
 from . import exercises
+from .asr import ASRConfig, CharTokenizer, Recognizer
 from .attention import (
     AdditiveAttention,
     AttentionPooling,
     DotProductAttention,
+    LocationSensitiveAttention,
     causal_mask,
     dot_score,
     masked_softmax,
@@ -49,7 +52,7 @@ from .datasets import SpeechDataset, collate_padded
 from .features import MFCC, LogMel, deltas, frame_lengths, log_mel_spectrogram, mfcc, num_frames
 from .fetch import fetch
 from .files import atomic_write
-from .metrics import accuracy, confusion_matrix, top_confusions
+from .metrics import accuracy, confusion_matrix, error_rate, top_confusions
 from .plotting import plot_attention, plot_events, plot_spectrogram, plot_waveform
 from .profile import Profile, get_profile
 from .recordings import RecordingFolder, load_recordings
@@ -68,6 +71,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdditiveAttention", "AttentionPooling", "DotProductAttention", "LearnedPositionalEncoding",
+    "LocationSensitiveAttention", "ASRConfig", "CharTokenizer", "Recognizer", "error_rate",
     "MultiHeadAttention", "SinusoidalPositionalEncoding", "TransformerEncoderBlock",
     "causal_mask", "dot_score", "exercises", "masked_softmax", "padding_mask",
     "scaled_dot_product_attention", "scaled_dot_score",

@@ -1,4 +1,4 @@
-"""Speech recognition models: a character tokenizer, an encoder, a CTC head and an attention decoder.
+"""Speech recognition: a character tokenizer, an encoder, a CTC head and an attention decoder.
 
 One network, three ways to train it (lesson 08):
 
@@ -57,7 +57,7 @@ class CharTokenizer:
 
     def __init__(self, alphabet: str = " 'abcdefghijklmnopqrstuvwxyz"):
         if len(set(alphabet)) != len(alphabet) or not alphabet:
-            raise ValueError(f"alphabet must be non-empty with no repeated characters: {alphabet!r}")
+            raise ValueError(f"alphabet must be non-empty, no character repeated: {alphabet!r}")
         self.alphabet = alphabet
         self.tokens = ["<blank>", "<eos>", *alphabet]
         self._ids = {char: i for i, char in enumerate(self.tokens)}
@@ -90,7 +90,7 @@ class CharTokenizer:
 
 @dataclass(frozen=True)
 class ASRConfig:
-    """Sizes of a `Recognizer`; `ASRConfig.tiny()` for tests, the defaults for lesson 08."""
+    """Sizes of a `Recognizer`: `tiny()` for tests, `small()` for quick runs, defaults to ship."""
 
     vocab_size: int = 30  # len(CharTokenizer())
     n_mels: int = 40  # mel bands of the input features
@@ -121,8 +121,15 @@ class ASRConfig:
     @classmethod
     def tiny(cls, **overrides) -> ASRConfig:
         """A few thousand parameters: for unit tests."""
-        sizes = dict(conv_channels=4, encoder_dim=16, encoder_layers=1, decoder_dim=24,
-                     embed_dim=8, attention_dim=16, location_filters=4, location_kernel=5)  # fmt: skip
+        sizes = dict(conv_channels=4, encoder_dim=16, encoder_layers=1, decoder_dim=24, embed_dim=8,
+                     attention_dim=16, location_filters=4, location_kernel=5)  # fmt: skip
+        return replace(cls(**sizes), **overrides)
+
+    @classmethod
+    def small(cls, **overrides) -> ASRConfig:
+        """About 0.4 M parameters: lesson 08's three models trained side by side."""
+        sizes = dict(conv_channels=16, encoder_dim=96, encoder_layers=2, decoder_dim=128,
+                     embed_dim=32, attention_dim=64, location_filters=8)  # fmt: skip
         return replace(cls(**sizes), **overrides)
 
     def to_dict(self) -> dict:
@@ -288,7 +295,7 @@ class AttentionDecoder(nn.Module):
     def forward(
         self, encoded: torch.Tensor, encoder_padding: torch.Tensor, tokens: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Teacher forcing: the decoder reads `tokens` (starting with <eos>) and predicts the next."""
+        """Teacher forcing: reads `tokens` (starting with <eos>), predicts each next one."""
         state = self.initial_state(encoded, encoder_padding)
         projected_keys = self.attention.project_keys(encoded)  # once, not at every step
         logits, alignments = [], []

@@ -25,6 +25,7 @@ from .asr import BLANK, EOS, DecoderState, Recognizer
 from .attention import padding_mask
 
 __all__ = [
+    "CTCPrefixScorer",
     "Hypothesis",
     "WordSegment",
     "attention_beam_search",
@@ -202,6 +203,78 @@ def ctc_log_likelihood(
     return -nll
 
 
+class CTCPrefixScorer:
+    """log p_ctc(prefix...): the CTC probability of every transcript that starts with a prefix.
+
+    The prefix score of Watanabe et al. (2017, Algorithm 2), which lets CTC judge a hypothesis
+    while the speller is still writing it. For a prefix g, two arrays over the frames hold the
+    log-probability of having written g by frame t with a last frame that is g's last character
+    (``non_blank``) or a blank (``blank``). Extending g by c is a pair of linear recursions over
+    t, computed here in closed form with `torch.logcumsumexp` (no loop over frames):
+    ``non_blank_t = x_t(c) + logaddexp(non_blank_{t-1}, phi_t)`` and
+    ``blank_t = x_t(blank) + logaddexp(blank_{t-1}, non_blank_{t-1})``, where phi_t is g's
+    probability by frame t-1 (without its non-blank part when c repeats g's last character).
+
+    Args:
+        log_probs: (frames, vocab) CTC log-probabilities of one utterance.
+        blank: the blank id (default 0).
+
+    Example:
+        >>> log_probs = torch.randn(6, 5).log_softmax(-1)
+        >>> scorer = CTCPrefixScorer(log_probs)
+        >>> root = scorer.initial_state()
+        >>> scores, states = scorer.extend([], root, torch.tensor([2]))
+        >>> full = scorer.extend([2], states[0], torch.tensor([EOS]))[0]  # prefix "2", then end
+        >>> torch.allclose(full, ctc_log_likelihood(log_probs, [[2]]).double())
+        True
+    """
+
+    def __init__(self, log_probs: torch.Tensor, blank: int = BLANK):
+        if log_probs.ndim != 2 or log_probs.shape[0] < 1:
+            raise ValueError(
+                f"expected (frames, vocab) log-probabilities, got {tuple(log_probs.shape)}"
+            )
+        self.x = log_probs.detach().double().cpu()  # (T, V)
+        self.blank = blank
+        self.cum_blank = self.x[:, blank].cumsum(0)  # B_t = sum of log x_u(blank), u <= t
+
+    def initial_state(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(non_blank, blank) of the empty prefix: nothing written, blanks only."""
+        return torch.full_like(self.cum_blank, -math.inf), self.cum_blank.clone()
+
+    def extend(
+        self, prefix: list[int], state: tuple[torch.Tensor, torch.Tensor], candidates: torch.Tensor
+    ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """Prefix scores log p_ctc(prefix + c ...) for each candidate c (K,), and their states.
+
+        For c = <eos> the score is the whole transcript's CTC log-likelihood.
+        """
+        non_blank, blank = state  # (T,) each
+        minus_inf = torch.tensor(-math.inf, dtype=torch.float64)
+        scores, states = [], []
+        for c in candidates.tolist():
+            if c == EOS:
+                scores.append(torch.logaddexp(non_blank[-1], blank[-1]))
+                states.append(state)
+                continue
+            repeat = bool(prefix) and prefix[-1] == c
+            previous = blank if repeat else torch.logaddexp(non_blank, blank)  # (T,)
+            phi = torch.cat(
+                [
+                    (minus_inf if prefix else torch.zeros((), dtype=torch.float64))[None],
+                    previous[:-1],
+                ]
+            )  # phi_t, (T,)
+            emit = self.x[:, c].cumsum(0)  # L_t
+            shifted = torch.cat([torch.zeros(1, dtype=torch.float64), emit[:-1]])  # L_{t-1}
+            new_non_blank = emit + torch.logcumsumexp(phi - shifted, dim=0)
+            carried = torch.cat([minus_inf[None], new_non_blank[:-1] - self.cum_blank[:-1]])
+            new_blank = self.cum_blank + torch.logcumsumexp(carried, dim=0)
+            scores.append(torch.logsumexp(phi + self.x[:, c], dim=0))
+            states.append((new_non_blank, new_blank))
+        return torch.stack(scores), states
+
+
 @torch.no_grad()
 def attention_beam_search(
     model: Recognizer,
@@ -210,17 +283,24 @@ def attention_beam_search(
     beam_size: int = 4,
     ctc_weight: float = 0.0,
     max_tokens: int | None = None,
+    ctc_mode: str = "rescore",
 ) -> list[Hypothesis]:
-    """Beam search over the speller for one utterance, optionally rescored with CTC.
+    """Beam search over the speller for one utterance, optionally with CTC.
+
+    A finished hypothesis y scores ``(1 - w) log p_att(y) + w log p_ctc(y)``. With
+    ``ctc_mode="rescore"`` the beam is the speller's alone and CTC only re-ranks its finished
+    hypotheses; with ``"prefix"`` CTC's prefix score (`CTCPrefixScorer`) joins at every step
+    (one-pass joint decoding, Watanabe et al. 2017), so a hypothesis that skips or repeats
+    words is pruned as soon as it does.
 
     Args:
         model: a `Recognizer` with a decoder, in eval mode.
         features: (n_mels, frames) of one utterance.
         length: its valid frames (default all).
         beam_size: hypotheses kept per step.
-        ctc_weight: w in ``(1 - w) log p_att + w log p_ctc`` for the final ranking of the
-            finished hypotheses (0 = attention alone).
+        ctc_weight: w above (0 = attention alone).
         max_tokens: the longest transcript (default: one per encoder frame).
+        ctc_mode: "rescore" or "prefix" (used when ctc_weight > 0).
 
     Returns:
         hypotheses, best first by score per token; `score` is the (rescored) log-probability.
@@ -233,20 +313,56 @@ def attention_beam_search(
     decoder = model.decoder
     keys = decoder.attention.project_keys(encoded)
 
+    if ctc_mode not in ("rescore", "prefix"):
+        raise ValueError(f"ctc_mode must be 'rescore' or 'prefix', got {ctc_mode!r}")
+    log_probs = model.ctc_log_probs(encoded)[0, : int(encoder_lengths[0])]  # (T', V)
+    max_tokens = max_tokens or encoded.shape[1]
+
     def step(prefix: list[int], state: DecoderState):
         token = torch.tensor([prefix[-1] if prefix else EOS], device=encoded.device)
         logits, state = decoder.step(token, state, encoded, padding, keys)
         return F.log_softmax(logits[0], dim=-1), state
 
-    hypotheses = beam_search(step, decoder.initial_state(encoded, padding), beam_size,
-                             max_tokens or encoded.shape[1])  # fmt: skip
+    if ctc_weight > 0 and ctc_mode == "prefix":
+        return _joint_beam_search(step, decoder.initial_state(encoded, padding), log_probs,
+                                  beam_size, max_tokens, ctc_weight)  # fmt: skip
+    hypotheses = beam_search(step, decoder.initial_state(encoded, padding), beam_size, max_tokens)
     if ctc_weight > 0 and hypotheses:
-        log_probs = model.ctc_log_probs(encoded)[0, : int(encoder_lengths[0])]  # (T', V)
         ctc = ctc_log_likelihood(log_probs, [h.tokens for h in hypotheses])
         for hypothesis, ctc_score in zip(hypotheses, ctc.tolist(), strict=True):
             hypothesis.score = (1 - ctc_weight) * hypothesis.score + ctc_weight * ctc_score
     # Rank as `beam_search` does: per token (+1 for <eos>), so short hypotheses gain nothing.
     return sorted(hypotheses, key=lambda h: h.score / (len(h.tokens) + 1), reverse=True)
+
+
+def _joint_beam_search(step, initial_state, log_probs, beam_size, max_tokens, ctc_weight):
+    """`beam_search` whose step scores add CTC prefix scores to the speller's (see above).
+
+    The step of a prefix g scores only the speller's best candidates (2 x beam_size, blank
+    excluded): ``(1 - w) log p_att(c | g) + w (psi(g + c) - psi(g))``, where psi is the CTC
+    prefix score. Summed along a hypothesis, the CTC terms telescope to log p_ctc(y).
+    `beam_search` hands every child the state its parent's step returned, so that state is a
+    table: last token -> (speller state, CTC state, psi) of the child ending in it.
+    """
+    scorer = CTCPrefixScorer(log_probs)
+    root = {None: (initial_state, scorer.initial_state(), 0.0)}
+
+    def joint_step(prefix, table):
+        speller_state, ctc_state, psi = table[prefix[-1] if prefix else None]
+        attention, speller_state = step(prefix, speller_state)
+        attention = attention.double().cpu()
+        attention[BLANK] = -math.inf  # the speller never writes CTC's blank
+        candidates = torch.topk(attention, min(2 * beam_size, len(attention) - 1)).indices
+        ctc_scores, ctc_states = scorer.extend(prefix, ctc_state, candidates)
+        scores = torch.full_like(attention, -math.inf)
+        scores[candidates] = (1 - ctc_weight) * attention[candidates] + ctc_weight * (
+            ctc_scores - psi
+        )
+        children = {c: (speller_state, state, float(score)) for c, state, score
+                    in zip(candidates.tolist(), ctc_states, ctc_scores, strict=True)}  # fmt: skip
+        return scores, children
+
+    return beam_search(joint_step, root, beam_size, max_tokens)
 
 
 @dataclass

@@ -19,17 +19,19 @@ from __future__ import annotations
 import argparse
 import copy
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import torchaudio.functional as AF
 
 from .asr import ASRConfig, CharTokenizer, Recognizer
 from .asr_decoding import attention_beam_search, attention_greedy_decode, ctc_greedy_decode
 from .batch_augment import FrequencyWarp
+from .checks import check_float_waveform, check_sample_rate
 from .classifiers import standardize
 from .corpus import CorpusConfig, CorpusSplit, build_corpus, digits_config, sentences_config
-from .features import LogMel, frame_lengths
+from .features import LogMel
 from .metrics import error_rate
 from .profile import Profile, get_profile
 from .specaugment import SpecAugment, SpecAugmentConfig
@@ -37,12 +39,16 @@ from .training import History, TrainConfig, fit, load_checkpoint, save_checkpoin
 
 __all__ = [
     "CHECKPOINT_DIR",
+    "ASRHistory",
     "ASRRecipe",
     "FeatureSet",
     "asr_corpus_configs",
     "build_checkpoints",
     "checkpoint_path",
+    "demo_digits_config",
     "load_recognizer",
+    "log_mel_features",
+    "recognize",
     "long_digits_config",
     "score",
     "train_recognizer",
@@ -59,10 +65,26 @@ def asr_corpus_configs(profile: Profile) -> tuple[CorpusConfig, CorpusConfig]:
     return digits_config(profile), sentences_config(profile)
 
 
+def demo_digits_config(profile: Profile) -> CorpusConfig:
+    """Short digit strings (2 to 4 digits) for lesson 08's side-by-side training runs."""
+    n = profile.asr_demo_utterances
+    return digits_config(profile, digits_per_string=(2, 4), utterances=(n, n // 4, n // 4))
+
+
 def long_digits_config(profile: Profile, digits: int = 14) -> CorpusConfig:
     """Test voices saying strings of `digits` digits: twice the longest string in training."""
     n = profile.sentences_per_split // 8
     return digits_config(profile, digits_per_string=(digits, digits), utterances=(0, 0, n))
+
+
+def log_mel_features(waveform: torch.Tensor) -> torch.Tensor:
+    """A 16 kHz waveform (time,) -> standardised log-mel features (n_mels, frames), as trained."""
+    frontend = _frontend()
+    return standardize(frontend(waveform)[None])[0]
+
+
+def _frontend() -> LogMel:
+    return LogMel(SAMPLE_RATE, hop_length=HOP_LENGTH, n_mels=N_MELS)
 
 
 class FeatureSet:
@@ -79,7 +101,7 @@ class FeatureSet:
 
     def __init__(self, splits: CorpusSplit | list[CorpusSplit], tokenizer: CharTokenizer):
         splits = [splits] if isinstance(splits, CorpusSplit) else list(splits)
-        frontend = LogMel(SAMPLE_RATE, hop_length=HOP_LENGTH, n_mels=N_MELS)
+        frontend = _frontend()
         self.tokenizer = tokenizer
         self.features, self.texts, self.voices = [], [], []
         for split in splits:
@@ -97,6 +119,15 @@ class FeatureSet:
     def __len__(self) -> int:
         return len(self.features)
 
+    def subset(self, indices: list[int]) -> FeatureSet:
+        """A FeatureSet of the chosen utterances only (e.g. the first 100 for a slow decoder)."""
+        subset = object.__new__(FeatureSet)
+        subset.tokenizer = self.tokenizer
+        subset.features = [self.features[i] for i in indices]
+        subset.texts = [self.texts[i] for i in indices]
+        subset.voices = [self.voices[i] for i in indices]
+        return subset
+
     def batch(self, indices: list[int]) -> dict:
         """Pad the chosen utterances: features (B, n_mels, frames), lengths, targets, texts."""
         chosen = [self.features[i] for i in indices]
@@ -106,8 +137,14 @@ class FeatureSet:
             features[row, :, : f.shape[-1]] = f
         texts = [self.texts[i] for i in indices]
         targets, target_lengths = self.tokenizer.batch(texts)
-        return {"features": features, "lengths": lengths, "targets": targets,
-                "target_lengths": target_lengths, "texts": texts, "indices": list(indices)}  # fmt: skip
+        return {
+            "features": features,  # (B, n_mels, frames)
+            "lengths": lengths,  # (B,) valid frames
+            "targets": targets,  # (B, max_tokens) character ids
+            "target_lengths": target_lengths,  # (B,)
+            "texts": texts,
+            "indices": list(indices),  # positions in this FeatureSet
+        }
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> list[dict]:
         """Batches of utterances of similar length (little padding); shuffled if `generator`."""
@@ -133,6 +170,15 @@ class ASRRecipe:
     seed: int = 0  # shuffling, dropout and the augmentation draws
 
 
+@dataclass
+class ASRHistory(History):
+    """`History` plus what a recogniser's training shows about its two losses and its attention."""
+
+    ctc_losses: list[float] = field(default_factory=list)  # CTC term, every step
+    attention_losses: list[float] = field(default_factory=list)  # speller term (empty: CTC alone)
+    alignments: list[torch.Tensor] = field(default_factory=list)  # (tokens + 1, frames'), per epoch
+
+
 class _Batches:
     """Re-shuffled bucketed batches at every epoch (what `fit` iterates over)."""
 
@@ -156,24 +202,30 @@ def train_recognizer(
     device: torch.device | str,
     progress: bool = True,
     watch: int | None = None,
-) -> History:
+) -> ASRHistory:
     """Train `model` on `train` with `recipe`; validation CER (greedy) after every epoch.
 
     Args:
-        watch: index of a validation utterance whose attention alignment is recorded after
-            every epoch (in ``history.epochs[i]["alignment"]``, a nested list), to watch it form.
+        watch: index of a validation utterance whose attention alignment (teacher-forced) is
+            recorded after every epoch, in ``history.alignments``, to watch it form.
 
     Returns:
-        the `History` of `course_utils.fit`: per-step losses, per-epoch "cer".
+        an `ASRHistory`: per-step losses (total, CTC and speller terms), per-epoch validation
+        "cer", and the watched alignments.
     """
     warp = FrequencyWarp(N_MELS, SAMPLE_RATE, max_factor=recipe.max_warp).to(device)
     masks = SpecAugment(recipe.spec_augment).to(device)
     validation_batches = validation.batches(64)
 
+    ctc_losses, attention_losses = [], []
+
     def loss_fn(model, batch):
         with torch.no_grad():
             features = masks(warp(batch["features"]), batch["lengths"])
         out = model(features, batch["lengths"], batch["targets"], batch["target_lengths"])
+        ctc_losses.append(float(out.ctc_loss.detach()))
+        if out.attention_loss is not None:
+            attention_losses.append(float(out.attention_loss.detach()))
         return out.loss
 
     alignments = []
@@ -185,7 +237,7 @@ def train_recognizer(
             item = to_device(validation.batch([watch]), device)
             out = model(item["features"], item["lengths"], item["targets"],
                         item["target_lengths"])  # fmt: skip
-            alignments.append(out.alignments[0].cpu())
+            alignments.append(out.alignments[0].cpu())  # (tokens + 1, frames')
         return {"cer": cer}
 
     loader = _Batches(train, recipe.batch_size, recipe.seed)
@@ -201,8 +253,8 @@ def train_recognizer(
     masks.train()
     history = fit(model, loader, loss_fn, config, device, validation_batches, evaluate,
                   optimizer=optimizer, scheduler=scheduler, progress=progress)  # fmt: skip
-    history.alignments = alignments
-    return history
+    return ASRHistory(history.train_losses, history.epochs, ctc_losses, attention_losses,
+                      alignments)  # fmt: skip
 
 
 @torch.no_grad()
@@ -213,13 +265,16 @@ def transcribe(
     device: torch.device | str,
     beam_size: int = 4,
     ctc_weight: float = 0.3,
+    ctc_mode: str = "rescore",
     batches: list[dict] | None = None,
 ) -> list[str]:
     """Transcripts of every utterance of `data`, in its order.
 
     Args:
         decoder: "ctc" (greedy CTC), "attention" (greedy speller) or "beam" (speller beam
-            search of `beam_size`, rescored with CTC using `ctc_weight`).
+            search of `beam_size` with CTC weighted by `ctc_weight`, either re-ranking the
+            finished hypotheses, ``ctc_mode="rescore"``, or scoring every step, "prefix";
+            see `course_utils.asr_decoding.attention_beam_search`).
         batches: `data.batches(...)` to reuse (default: made here).
     """
     if decoder not in DECODERS:
@@ -231,9 +286,13 @@ def transcribe(
     if decoder == "beam":
         for i, features in enumerate(data.features):
             best = attention_beam_search(model, features.to(device), beam_size=beam_size,
-                                         ctc_weight=ctc_weight)  # fmt: skip
+                                         ctc_weight=ctc_weight, ctc_mode=ctc_mode)  # fmt: skip
             hypotheses[i] = decode(best[0].tokens if best else [])
-    for batch in (batches if batches is not None else data.batches(64)) if decoder != "beam" else []:
+    if decoder == "beam":
+        batches = []
+    elif batches is None:
+        batches = data.batches(64)
+    for batch in batches:
         features, lengths = batch["features"].to(device), batch["lengths"].to(device)
         if decoder == "ctc":
             encoded, encoder_lengths = model.encode(features, lengths)
@@ -261,6 +320,33 @@ def score(
     }
 
 
+@torch.no_grad()
+def recognize(
+    model: Recognizer,
+    waveform: torch.Tensor,
+    sample_rate: int,
+    tokenizer: CharTokenizer | None = None,
+    decoder: str = "attention",
+) -> str:
+    """Transcribe one utterance at any sample rate: resample to 16 kHz, features, decode.
+
+    Args:
+        waveform: (time,) float audio in [-1, 1].
+        sample_rate: its rate in Hz (resampled to 16 kHz when different).
+        decoder: "ctc", "attention" or "beam" (see `transcribe`).
+    """
+    waveform = torch.as_tensor(waveform, dtype=torch.float32)
+    check_float_waveform(waveform.numpy(), "waveform")
+    check_sample_rate(sample_rate)
+    if sample_rate != SAMPLE_RATE:
+        waveform = AF.resample(waveform, sample_rate, SAMPLE_RATE)
+    data = object.__new__(FeatureSet)
+    data.tokenizer, data.voices = tokenizer or CharTokenizer(), [""]
+    data.features, data.texts = [log_mel_features(waveform)], [""]
+    device = next(model.parameters()).device
+    return transcribe(model, data, decoder, device)[0]
+
+
 # --------------------------------------------------------------------------- checkpoints
 
 
@@ -269,15 +355,22 @@ def checkpoint_path(attention: str = "location") -> Path:
     return CHECKPOINT_DIR / f"asr_{attention}.pt"
 
 
-def load_recognizer(path: str | Path | None = None, attention: str = "location") -> tuple[Recognizer, dict]:
+def load_recognizer(
+    path: str | Path | None = None, attention: str = "location"
+) -> tuple[Recognizer, dict]:
     """A shipped (or any saved) recogniser in eval mode, and its metadata (config, scores)."""
     path = Path(path) if path is not None else checkpoint_path(attention)
     if not path.is_file():
         raise FileNotFoundError(
             f"no recogniser at {path}; build it with `python -m course_utils.asr_recipe`"
         )
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    config = ASRConfig(**payload.get("metadata", {}).get("config", {}))
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        config = ASRConfig(**payload["metadata"]["config"])
+    except Exception as error:  # torch raises several types for damaged files
+        raise ValueError(
+            f"{path} is corrupt or not a recogniser saved by `build_checkpoints`: {error}"
+        ) from error
     model = Recognizer(config)
     metadata = load_checkpoint(path, model)
     return model.eval(), metadata
@@ -322,9 +415,13 @@ def build_checkpoints(
         scores = {decoder: score(model, test, decoder, "cpu") for decoder in ("ctc", "attention")}
         metadata = {
             "config": model.config.to_dict(),
-            "recipe": {"epochs": recipe.epochs, "batch_size": recipe.batch_size,
-                       "learning_rate": recipe.learning_rate, "max_warp": recipe.max_warp,
-                       "seed": recipe.seed},  # fmt: skip
+            "recipe": {
+                "epochs": recipe.epochs,
+                "batch_size": recipe.batch_size,
+                "learning_rate": recipe.learning_rate,
+                "max_warp": recipe.max_warp,
+                "seed": recipe.seed,
+            },  # fmt: skip
             "train_seconds": round(seconds, 1),
             "threads": torch.get_num_threads(),
             "device": str(device),
@@ -347,8 +444,10 @@ def main(argv: list[str] | None = None) -> None:
         description="Rebuild lesson 08's shipped recognisers (course_utils/checkpoints/)."
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing checkpoints")
-    parser.add_argument("--attention", nargs="+", default=["location", "content"],
-                        choices=["location", "content"], help="which recognisers to build")  # fmt: skip
+    parser.add_argument(
+        "--attention", nargs="+", default=["location", "content"],
+        choices=["location", "content"], help="which recognisers to build",
+    )  # fmt: skip
     parser.add_argument("--folder", default=str(CHECKPOINT_DIR), help="where to write them")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     args = parser.parse_args(argv)

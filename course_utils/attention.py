@@ -2,9 +2,10 @@
 
 A functional core (`padding_mask`, `causal_mask`, `masked_softmax`, the score functions and
 `scaled_dot_product_attention`) with thin modules on top (`AdditiveAttention`,
-`DotProductAttention`, `AttentionPooling`, `LocationSensitiveAttention`), in the spirit of torchaudio's `functional` and
-`transforms`: the lessons teach the function, then the module. Every module returns
-`(context, weights)` so a lesson can plot the weights without hidden state.
+`DotProductAttention`, `AttentionPooling`, `LocationSensitiveAttention`), in the spirit of
+torchaudio's `functional` and `transforms`: the lessons teach the function, then the module.
+Every module returns `(context, weights)` so a lesson can plot the weights without hidden
+state.
 
 Mask polarity, said once and used everywhere:
 

@@ -132,7 +132,8 @@ def error_rate(references: list[str], hypotheses: list[str], unit: str = "char")
             f"{len(references)} and {len(hypotheses)}"
         )
     split = (lambda text: list(text)) if unit == "char" else str.split
-    errors = sum(AF.edit_distance(split(r), split(h)) for r, h in zip(references, hypotheses))
+    pairs = zip(references, hypotheses, strict=True)
+    errors = sum(AF.edit_distance(split(r), split(h)) for r, h in pairs)
     total = sum(len(split(r)) for r in references)
     if total == 0:
         raise ValueError("the references are all empty: the error rate is undefined")

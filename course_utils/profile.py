@@ -52,6 +52,15 @@ class Profile:
     kws_epochs: int  # lesson 06: training epochs of each classifier (the same for all three)
     kws_width: int  # lesson 06: channels of the CNN blocks, width of the KWT tokens
     kws_min_accuracy: float  # lesson 06: test accuracy (unseen voices) the best model must reach
+    asr_demo_utterances: int  # lesson 08: training digit strings of the side-by-side runs
+    asr_demo_epochs: int  # lesson 08: epochs of each side-by-side run (CTC, attention, joint)
+    asr_demo_max_cer_ratio: float  # lesson 08: each run's final CER, at most this x untrained
+    asr_joint_step_fraction: float  # lesson 08: the joint speller reaches attention-alone's
+    # final loss within this share of the steps (1.0 in CI: too few steps to compare speeds)
+    asr_max_cer: float  # lesson 08: the shipped recogniser's test CER (greedy attention)
+    asr_max_wer: float  # ... and WER, at most
+    asr_long_max_cer: float  # lesson 08: CER of location-aware attention on 2x longer strings
+    asr_beam_utterances: int  # lesson 08: test utterances decoded by beam search
 
     @property
     def is_ci(self) -> bool:
@@ -84,6 +93,14 @@ PROFILES = {
         kws_epochs=20,
         kws_width=96,
         kws_min_accuracy=0.94,
+        asr_demo_utterances=2000,
+        asr_demo_epochs=3,
+        asr_demo_max_cer_ratio=0.5,
+        asr_joint_step_fraction=0.75,
+        asr_max_cer=0.03,
+        asr_max_wer=0.08,
+        asr_long_max_cer=0.10,
+        asr_beam_utterances=200,
     ),
     "ci": Profile(
         name="ci",
@@ -110,6 +127,14 @@ PROFILES = {
         kws_epochs=12,
         kws_width=64,
         kws_min_accuracy=0.8,
+        asr_demo_utterances=320,
+        asr_demo_epochs=8,
+        asr_demo_max_cer_ratio=0.8,
+        asr_joint_step_fraction=1.0,
+        asr_max_cer=0.03,
+        asr_max_wer=0.08,
+        asr_long_max_cer=0.10,
+        asr_beam_utterances=30,
     ),
 }
 

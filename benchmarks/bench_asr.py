@@ -1,0 +1,136 @@
+"""Lesson 08's speech recognition in the full profile: training time, CER / WER, speed.
+
+- The shipped recipe retrained from scratch (`course_utils.asr_recipe`, location-aware
+  attention, joint loss, 12 epochs over 4000 digit strings and command sentences), then
+  scored on the unseen test voices: greedy attention, greedy CTC, beam search with CTC
+  rescoring, and the real-time factor of transcription (decoding time / audio time).
+- The shipped checkpoints on digit strings twice as long as any in training: location-aware
+  against content-based attention.
+- The lesson's side-by-side runs (small models, short digit strings): the step at which the
+  joint model's speller reaches the final loss of attention alone.
+
+Targets (issue): CER <= 3 % and WER <= 8 % after <= 10 min of training on a 2-core CPU;
+location-aware CER <= 10 % on 2x longer strings; joint reaches attention alone's final loss in
+<= half its steps.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from course_utils import get_profile
+from course_utils.asr import ASRConfig, CharTokenizer, Recognizer
+from course_utils.asr_recipe import (
+    ASRRecipe,
+    FeatureSet,
+    asr_corpus_configs,
+    demo_digits_config,
+    load_recognizer,
+    long_digits_config,
+    score,
+    train_recognizer,
+    transcribe,
+)
+from course_utils.corpus import build_corpus
+
+SMOOTH = 20  # steps averaged in the loss curves, as in the lesson
+
+
+def _row(measure, value, unit="", target="", met=None) -> dict:
+    return {"benchmark": "asr", "measure": measure, "value": value, "unit": unit,
+            "target": target, "met": met}  # fmt: skip
+
+
+def _smooth(values) -> np.ndarray:
+    return np.convolve(np.asarray(values), np.ones(SMOOTH) / SMOOTH, mode="valid")
+
+
+def _recipe_rows(profile, tokenizer) -> list[dict]:
+    corpora = [build_corpus(config, progress=False) for config in asr_corpus_configs(profile)]
+    data = {name: FeatureSet([c[name] for c in corpora], tokenizer)
+            for name in ("train", "validation", "test")}  # fmt: skip
+    torch.manual_seed(0)
+    model = Recognizer(ASRConfig(vocab_size=len(tokenizer)))
+    start = time.perf_counter()
+    train_recognizer(model, data["train"], data["validation"], ASRRecipe(), "cpu", progress=False)
+    seconds = time.perf_counter() - start
+    test = data["test"]
+    attention = score(model, test, "attention", "cpu")
+    ctc = score(model, test, "ctc", "cpu")
+    audio = sum(f.shape[-1] for f in test.features) / 100  # 10 ms frames
+    start = time.perf_counter()
+    transcribe(model, test, "attention", "cpu")
+    rtf = (time.perf_counter() - start) / audio
+    subset = test.subset(list(range(0, len(test), 5)))
+    beam = score(model, subset, "beam", "cpu", ctc_weight=0.3)
+    greedy_subset = score(model, subset, "attention", "cpu")
+    threads = torch.get_num_threads()
+    return [
+        _row(f"training time, 12 epochs of {len(data['train'])} utterances ({threads} threads)",
+             round(seconds), "s", "<= 600", seconds <= 600),
+        _row("test CER, greedy attention (unseen voices)", round(100 * attention["cer"], 2), "%",
+             "<= 3", attention["cer"] <= 0.03),
+        _row("test WER, greedy attention", round(100 * attention["wer"], 2), "%", "<= 8",
+             attention["wer"] <= 0.08),
+        _row("test CER / WER, greedy CTC",
+             f"{100 * ctc['cer']:.2f} / {100 * ctc['wer']:.2f}", "%"),
+        _row(f"CER / WER on {len(subset)} test utterances: greedy attention",
+             f"{100 * greedy_subset['cer']:.2f} / {100 * greedy_subset['wer']:.2f}", "%"),
+        _row(f"CER / WER on {len(subset)} test utterances: beam 4 + CTC rescoring (0.3)",
+             f"{100 * beam['cer']:.2f} / {100 * beam['wer']:.2f}", "%"),
+        _row("real-time factor, greedy attention, batches of 64 (CPU)", round(rtf, 4), "x"),
+    ]  # fmt: skip
+
+
+def _long_rows(profile, tokenizer) -> list[dict]:
+    data = FeatureSet(build_corpus(long_digits_config(profile), progress=False)["test"], tokenizer)
+    rows = []
+    for attention in ("location", "content"):
+        model, _ = load_recognizer(attention=attention)
+        cer = score(model, data, "attention", "cpu")["cer"]
+        target, met = ("<= 10", cer <= 0.10) if attention == "location" else ("", None)
+        rows.append(_row(f"shipped {attention} attention: CER on {len(data)} strings of 14 digits",
+                         round(100 * cer, 2), "%", target, met))  # fmt: skip
+    return rows
+
+
+def _joint_rows(profile, tokenizer) -> list[dict]:
+    demo = build_corpus(demo_digits_config(profile), progress=False)
+    train, validation = (
+        FeatureSet(demo["train"], tokenizer),
+        FeatureSet(demo["validation"], tokenizer),
+    )
+    recipe = ASRRecipe(epochs=profile.asr_demo_epochs, batch_size=16, learning_rate=3e-3)
+    losses = {}
+    for name, weight in (("attention alone", 0.0), ("joint", 0.3)):
+        torch.manual_seed(0)
+        model = Recognizer(ASRConfig.small(ctc_weight=weight))
+        history = train_recognizer(model, train, validation, recipe, "cpu", progress=False)
+        losses[name] = _smooth(history.attention_losses)
+    target = losses["attention alone"][-1]
+    reached = np.flatnonzero(losses["joint"] <= target)
+    step = int(reached[0]) if len(reached) else len(losses["joint"])
+    fraction = step / len(losses["attention alone"])
+    return [
+        _row(
+            "side-by-side runs: joint reaches attention alone's final speller loss at "
+            "this share of the steps",
+            round(fraction, 3),
+            "",
+            "<= 0.5",
+            fraction <= 0.5,
+        )
+    ]
+
+
+def run() -> list[dict]:
+    profile, tokenizer = get_profile("full"), CharTokenizer()
+    started = time.perf_counter()
+    rows = _recipe_rows(profile, tokenizer) + _long_rows(profile, tokenizer)
+    torch.set_num_threads(1)  # as the lesson does for its small side-by-side models
+    rows += _joint_rows(profile, tokenizer)
+    rows.append(_row("total", round(time.perf_counter() - started), "s"))
+    return rows
