@@ -161,7 +161,7 @@ def beam_search(
         candidates = []
         for hypothesis in beam:
             log_probs, state = step(hypothesis.tokens, hypothesis.state)
-            top = torch.topk(log_probs, min(beam_size, log_probs.numel()))
+            top = torch.topk(log_probs, min(beam_size + 1, log_probs.numel()))
             for value, token in zip(top.values.tolist(), top.indices.tolist(), strict=True):
                 if value == -math.inf:
                     continue
@@ -169,12 +169,17 @@ def beam_search(
                                              hypothesis.score + value, state))  # fmt: skip
         candidates.sort(key=lambda h: h.score, reverse=True)
         beam = []
-        for candidate in candidates[:beam_size]:
+        for candidate in candidates:  # the best candidates: an ending one is set aside ...
             if candidate.tokens[-1] == eos:
-                finished.append(Hypothesis(candidate.tokens[:-1], candidate.score, candidate.state))
-            else:
+                if len(finished) < beam_size or candidate.score > finished[-1].score:
+                    finished.append(Hypothesis(candidate.tokens[:-1], candidate.score,
+                                               candidate.state))  # fmt: skip
+                    finished.sort(key=lambda h: h.score, reverse=True)
+            elif len(beam) < beam_size:  # ... and the beam is refilled with unfinished ones
                 beam.append(candidate)
-        if not beam or len(finished) >= beam_size:
+        finished = finished[:beam_size]
+        # Scores only fall as tokens are added: stop once no prefix can beat a finished one.
+        if not beam or (len(finished) == beam_size and beam[0].score < finished[-1].score):
             break
     ranked = finished or beam
     return sorted(ranked, key=lambda h: h.score / (len(h.tokens) + 1), reverse=True)

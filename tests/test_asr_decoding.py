@@ -1,5 +1,6 @@
 """Tests for course_utils.asr_decoding: greedy and beam decoding, CTC rescoring, alignment."""
 
+import itertools
 import math
 
 import pytest
@@ -9,6 +10,7 @@ import torchaudio.functional as AF
 
 from course_utils.asr import ASRConfig, CharTokenizer, Recognizer
 from course_utils.asr_decoding import (
+    CTCPrefixScorer,
     attention_beam_search,
     attention_greedy_decode,
     beam_search,
@@ -291,6 +293,75 @@ def test_ctc_rescoring_mixes_attention_and_ctc_log_likelihoods(ctc_weight, eos_b
         assert hypothesis.score == pytest.approx(float(expected), abs=1e-4)
     per_token = [h.score / (len(h.tokens) + 1) for h in rescored]  # the ranking beam_search uses
     assert per_token == sorted(per_token, reverse=True)
+
+
+# CTC prefix scores and joint decoding ------------------------------------------------------
+
+
+def _prefix_score(scorer, tokens):
+    """psi(tokens) and the state after extending one token at a time."""
+    state, score = scorer.initial_state(), torch.tensor(0.0, dtype=torch.float64)
+    for i, token in enumerate(tokens):
+        scores, states = scorer.extend(tokens[:i], state, torch.tensor([token]))
+        score, state = scores[0], states[0]
+    return score, state
+
+
+@pytest.mark.parametrize("tokens", [[2], [2, 2], [2, 3, 2], [3, 3, 3], [4, 2, 4, 3]])
+def test_prefix_score_with_eos_is_the_ctc_log_likelihood(tokens):
+    torch.manual_seed(0)
+    log_probs = torch.randn(8, 5).log_softmax(-1)
+    scorer = CTCPrefixScorer(log_probs)
+    _, state = _prefix_score(scorer, tokens)
+    full = scorer.extend(tokens, state, torch.tensor([EOS]))[0][0]
+    assert float(full) == pytest.approx(float(ctc_log_likelihood(log_probs, [tokens])[0]), abs=1e-5)
+
+
+@pytest.mark.parametrize("prefix", [[2], [3], [2, 2], [2, 3]])
+def test_prefix_score_sums_every_transcript_that_starts_with_the_prefix(prefix):
+    torch.manual_seed(1)
+    log_probs = torch.randn(5, 4).log_softmax(-1)  # blank 0 and three other symbols
+    score, _ = _prefix_score(CTCPrefixScorer(log_probs), prefix)
+    continuations = [prefix + list(rest) for n in range(6)
+                     for rest in itertools.product([1, 2, 3], repeat=n)]  # fmt: skip
+    likelihoods = ctc_log_likelihood(log_probs, continuations)
+    expected = torch.logsumexp(likelihoods[likelihoods > -math.inf], dim=0)
+    assert float(score) == pytest.approx(float(expected), abs=1e-5)
+
+
+def test_prefix_scorer_rejects_bad_input():
+    with pytest.raises(ValueError, match="frames, vocab"):
+        CTCPrefixScorer(torch.zeros(3, 4, 5))
+
+
+@pytest.mark.parametrize("eos_bias", [0.0, 0.5])
+def test_joint_decoding_scores_mix_attention_and_ctc(eos_bias, device):
+    model = _recognizer(device, eos_bias)
+    features, lengths = _features(device, frames=(48,))
+    ctc_weight = 0.4
+    hypotheses = attention_beam_search(model, features[0], beam_size=3, ctc_weight=ctc_weight,
+                                       max_tokens=MAX_TOKENS, ctc_mode="prefix")  # fmt: skip
+    assert hypotheses
+    with torch.no_grad():
+        encoded, encoder_lengths = model.encode(features, lengths)
+        log_probs = model.ctc_log_probs(encoded)[0, : int(encoder_lengths[0])].cpu()
+    scorer = CTCPrefixScorer(log_probs)
+    for hypothesis in hypotheses:
+        finished = len(hypothesis.tokens) < MAX_TOKENS
+        attention = _attention_log_prob(model, features[0], hypothesis.tokens, finished)
+        if finished:
+            ctc = float(ctc_log_likelihood(log_probs, [hypothesis.tokens])[0])
+        else:  # unfinished: the CTC part is the prefix score
+            ctc = float(_prefix_score(scorer, hypothesis.tokens)[0])
+        expected = (1 - ctc_weight) * attention + ctc_weight * ctc
+        assert hypothesis.score == pytest.approx(expected, abs=1e-3)
+
+
+def test_unknown_ctc_mode_is_rejected():
+    model = _recognizer("cpu")
+    features, _ = _features("cpu")
+    with pytest.raises(ValueError, match="ctc_mode"):
+        attention_beam_search(model, features[0], ctc_weight=0.3, ctc_mode="fusion")
 
 
 def test_attention_decoders_need_a_decoder():
