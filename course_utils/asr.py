@@ -127,7 +127,7 @@ class ASRConfig:
 
     @classmethod
     def small(cls, **overrides) -> ASRConfig:
-        """About 0.4 M parameters: lesson 08's three models trained side by side."""
+        """About 0.55 M parameters: lesson 08's three models trained side by side."""
         sizes = dict(conv_channels=16, encoder_dim=96, encoder_layers=2, decoder_dim=128,
                      embed_dim=32, attention_dim=64, location_filters=8)  # fmt: skip
         return replace(cls(**sizes), **overrides)
@@ -157,8 +157,8 @@ class ConvSubsampling(nn.Module):
 
     Shapes:
         features (batch, n_mels, frames), lengths (batch,) ->
-        (batch, frames', out_dim), lengths' (batch,), frames' = ((frames - 1) // 2 - 1) // 2 + ...
-        as `output_lengths` computes.
+        (batch, frames', out_dim), lengths' (batch,), with frames' = ceil(ceil(frames / 2) / 2)
+        (`output_lengths`).
     """
 
     def __init__(self, n_mels: int, channels: int, out_dim: int):

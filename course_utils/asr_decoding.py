@@ -1,10 +1,11 @@
-"""From a trained recogniser to text: greedy and beam-search decoding, CTC rescoring, alignment.
+"""From a trained recogniser to text: greedy and beam-search decoding with CTC, alignment.
 
 - `ctc_greedy_decode`: the best token per frame, repeats merged, blanks dropped.
 - `attention_greedy_decode`: the speller's most likely character at each step, batched.
 - `beam_search`: keep the `beam_size` best prefixes of any step function (tested on a
-  hand-built table); `attention_beam_search` runs it on the speller and can rescore the
-  finished hypotheses with CTC (``(1 - w) log p_att + w log p_ctc``, Kim et al. 2017).
+  hand-built table); `attention_beam_search` runs it on the speller, with CTC either
+  re-ranking the finished hypotheses (``(1 - w) log p_att + w log p_ctc``, Kim et al. 2017) or
+  scoring every prefix as it grows (`CTCPrefixScorer`, joint decoding, Watanabe et al. 2017).
 - `forced_align` / `word_segments`: where each character and word of a known transcript
   lies in time, through `torchaudio.functional.forced_align`.
 
@@ -133,8 +134,11 @@ def beam_search(
 ) -> list[Hypothesis]:
     """Keep the `beam_size` most likely prefixes at every step; return finished ones, best first.
 
-    A prefix ends when it emits `eos`. Scores are sums of log-probabilities; the final
-    ranking divides by the length (+1 for <eos>) so short hypotheses are not favoured.
+    A prefix ends when it emits `eos`; it is set aside (up to `beam_size` finished ones are
+    kept) and the beam is refilled with unfinished prefixes. Scores are sums of
+    log-probabilities, so they only fall as a prefix grows: the search stops when the best
+    unfinished prefix is already below the worst kept hypothesis. The final ranking divides
+    each score by its length (+1 for <eos>), so short hypotheses are not favoured.
 
     Args:
         step: ``step(prefix, state) -> (log_probs (vocab,), new_state)``: the model's

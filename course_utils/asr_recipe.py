@@ -168,6 +168,7 @@ class ASRRecipe:
                                                   time_width=8, max_time_fraction=0.1)
     )  # fmt: skip
     seed: int = 0  # shuffling, dropout and the augmentation draws
+    validation_utterances: int | None = 250  # scored after each epoch, evenly spread (None: all)
 
 
 @dataclass
@@ -206,8 +207,9 @@ def train_recognizer(
     """Train `model` on `train` with `recipe`; validation CER (greedy) after every epoch.
 
     Args:
-        watch: index of a validation utterance whose attention alignment (teacher-forced) is
-            recorded after every epoch, in ``history.alignments``, to watch it form.
+        watch: index of a validation utterance (among the `recipe.validation_utterances`
+            scored) whose attention alignment (teacher-forced) is recorded after every epoch,
+            in ``history.alignments``, to watch it form.
 
     Returns:
         an `ASRHistory`: per-step losses (total, CTC and speller terms), per-epoch validation
@@ -215,6 +217,9 @@ def train_recognizer(
     """
     warp = FrequencyWarp(N_MELS, SAMPLE_RATE, max_factor=recipe.max_warp).to(device)
     masks = SpecAugment(recipe.spec_augment).to(device)
+    if recipe.validation_utterances is not None and len(validation) > recipe.validation_utterances:
+        step = len(validation) / recipe.validation_utterances
+        validation = validation.subset([int(i * step) for i in range(recipe.validation_utterances)])
     validation_batches = validation.batches(64)
 
     ctc_losses, attention_losses = [], []
