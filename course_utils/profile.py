@@ -128,13 +128,13 @@ PROFILES = {
         kws_width=64,
         kws_min_accuracy=0.8,
         asr_demo_utterances=320,
-        asr_demo_epochs=7,
+        asr_demo_epochs=8,
         asr_demo_max_cer_ratio=0.8,
         asr_joint_step_fraction=1.0,
         asr_max_cer=0.03,
         asr_max_wer=0.08,
         asr_long_max_cer=0.10,
-        asr_beam_utterances=30,
+        asr_beam_utterances=20,
     ),
 }
 
