@@ -77,9 +77,9 @@ def long_digits_config(profile: Profile, digits: int = 14) -> CorpusConfig:
     return digits_config(profile, digits_per_string=(digits, digits), utterances=(0, 0, n))
 
 
-def log_mel_features(waveform: torch.Tensor) -> torch.Tensor:
+def log_mel_features(waveform: torch.Tensor, frontend: LogMel | None = None) -> torch.Tensor:
     """A 16 kHz waveform (time,) -> standardised log-mel features (n_mels, frames), as trained."""
-    frontend = _frontend()
+    frontend = frontend or _frontend()
     return standardize(frontend(waveform)[None])[0]
 
 
@@ -109,8 +109,7 @@ class FeatureSet:
                 raise ValueError(f"expected {SAMPLE_RATE} Hz speech, got {split.sample_rate} Hz")
             for i, item in enumerate(split.items):
                 waveform = torch.from_numpy(split.waveform(i))
-                features = standardize(frontend(waveform)[None])[0]  # (n_mels, frames)
-                self.features.append(features)
+                self.features.append(log_mel_features(waveform, frontend))  # (n_mels, frames)
                 self.texts.append(item["text"])
                 self.voices.append(item["voice_variant"])
         if not self.features:
@@ -119,14 +118,22 @@ class FeatureSet:
     def __len__(self) -> int:
         return len(self.features)
 
+    @classmethod
+    def from_features(
+        cls, features: list[torch.Tensor], texts: list[str], tokenizer: CharTokenizer,
+        voices: list[str] | None = None,
+    ) -> FeatureSet:  # fmt: skip
+        """A FeatureSet of features already computed (with `log_mel_features`)."""
+        data = cls.__new__(cls)
+        data.features, data.texts, data.tokenizer = list(features), list(texts), tokenizer
+        data.voices = list(voices) if voices is not None else [""] * len(data.features)
+        return data
+
     def subset(self, indices: list[int]) -> FeatureSet:
         """A FeatureSet of the chosen utterances only (e.g. the first 100 for a slow decoder)."""
-        subset = object.__new__(FeatureSet)
-        subset.tokenizer = self.tokenizer
-        subset.features = [self.features[i] for i in indices]
-        subset.texts = [self.texts[i] for i in indices]
-        subset.voices = [self.voices[i] for i in indices]
-        return subset
+        pick = lambda values: [values[i] for i in indices]  # noqa: E731
+        return FeatureSet.from_features(pick(self.features), pick(self.texts), self.tokenizer,
+                                        pick(self.voices))  # fmt: skip
 
     def batch(self, indices: list[int]) -> dict:
         """Pad the chosen utterances: features (B, n_mels, frames), lengths, targets, texts."""
@@ -293,19 +300,16 @@ def transcribe(
             best = attention_beam_search(model, features.to(device), beam_size=beam_size,
                                          ctc_weight=ctc_weight, ctc_mode=ctc_mode)  # fmt: skip
             hypotheses[i] = decode(best[0].tokens if best else [])
-    if decoder == "beam":
-        batches = []
-    elif batches is None:
-        batches = data.batches(64)
-    for batch in batches:
-        features, lengths = batch["features"].to(device), batch["lengths"].to(device)
-        if decoder == "ctc":
-            encoded, encoder_lengths = model.encode(features, lengths)
-            ids = ctc_greedy_decode(model.ctc_log_probs(encoded), encoder_lengths)
-        else:
-            ids, _ = attention_greedy_decode(model, features, lengths)
-        for index, row in zip(batch["indices"], ids, strict=True):
-            hypotheses[index] = decode(row)
+    else:  # greedy decoders run on batches
+        for batch in batches if batches is not None else data.batches(64):
+            features, lengths = batch["features"].to(device), batch["lengths"].to(device)
+            if decoder == "ctc":
+                encoded, encoder_lengths = model.encode(features, lengths)
+                ids = ctc_greedy_decode(model.ctc_log_probs(encoded), encoder_lengths)
+            else:
+                ids, _ = attention_greedy_decode(model, features, lengths)
+            for index, row in zip(batch["indices"], ids, strict=True):
+                hypotheses[index] = decode(row)
     model.train(was_training)
     return hypotheses
 
@@ -345,9 +349,8 @@ def recognize(
     check_sample_rate(sample_rate)
     if sample_rate != SAMPLE_RATE:
         waveform = AF.resample(waveform, sample_rate, SAMPLE_RATE)
-    data = object.__new__(FeatureSet)
-    data.tokenizer, data.voices = tokenizer or CharTokenizer(), [""]
-    data.features, data.texts = [log_mel_features(waveform)], [""]
+    tokenizer = tokenizer or CharTokenizer()
+    data = FeatureSet.from_features([log_mel_features(waveform)], [""], tokenizer)
     device = next(model.parameters()).device
     return transcribe(model, data, decoder, device)[0]
 
