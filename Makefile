@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 LAB_ARGS ?=   # e.g. LAB_ARGS=--allow-root inside a container, or --no-browser
+LESSON_00 := notebooks/00_welcome_and_setup.ipynb
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help install lab test unit notebooks-clean notebooks book bench lint clean-notebooks
+.PHONY: help install lab test unit notebooks-clean notebooks book bench lint clean-notebooks lock
 
 help:
 	@echo "make lab    - create .venv if missing, install, open JupyterLab on lesson 00"
@@ -14,18 +16,23 @@ help:
 	@echo "make book   - execute every lesson in the full profile, HTML under build/"
 	@echo "make bench  - run the benchmarks, figures under results/"
 	@echo "make clean-notebooks - strip outputs and execution counts before committing"
+	@echo "make lock   - re-resolve the dependency ranges into $(LOCK) (then run make test)"
 
-# The stamp is rebuilt when the dependencies change; a missing .venv is created.
-$(STAMP): pyproject.toml
+# Every install takes the exact versions of $(LOCK) (pip, setuptools and wheel included), so a
+# fresh clone gets what the test suite passed with, whatever was released today. The stamp is
+# rebuilt when the ranges or the lock change; a missing .venv is created.
+$(STAMP): pyproject.toml $(LOCK)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "the course needs Python 3.11 or newer: make lab PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# default_url makes the browser, and the URL printed with --no-browser, open lesson 00.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00_welcome_and_setup.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) --LabApp.default_url=/lab/tree/$(LESSON_00)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -53,3 +60,13 @@ lint: $(STAMP)
 
 clean-notebooks: $(STAMP)
 	$(BIN)/python tools/clean_notebooks.py $(NOTEBOOKS)
+
+# Resolve pyproject's ranges afresh in a throw-away environment and write every installed
+# version to $(LOCK). Commit the new lock only after `make test` passes with it (README).
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	.venv-lock/bin/python tools/write_lock.py $(LOCK)
+	rm -rf .venv-lock

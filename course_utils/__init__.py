@@ -7,7 +7,13 @@ recipe in ``course_utils.kws``, lesson 08's decoding and recipe in ``course_util
 and ``course_utils.asr_recipe``, and the exercise checker is ``cu.exercises``.
 """
 
-from . import exercises
+# First of all: torch and torchaudio must load together. If they cannot, stop here with one
+# message naming the versions and the repair command, not a stack trace from inside torch.
+from .environment import ensure_torch_stack
+
+ensure_torch_stack()
+
+from . import environment, exercises
 from .asr import ASRConfig, CharTokenizer, Recognizer
 from .attention import (
     AdditiveAttention,
@@ -52,7 +58,7 @@ from .datasets import SpeechDataset, collate_padded
 from .features import MFCC, LogMel, deltas, frame_lengths, log_mel_spectrogram, mfcc, num_frames
 from .fetch import fetch
 from .files import atomic_write
-from .metrics import accuracy, confusion_matrix, error_rate, top_confusions
+from .metrics import accuracy, confusion_matrix, error_rate, sampling_margin, top_confusions
 from .plotting import plot_attention, plot_events, plot_spectrogram, plot_waveform
 from .profile import Profile, get_profile
 from .recordings import RecordingFolder, load_recordings
@@ -78,6 +84,7 @@ __all__ = [
     "CNNClassifier", "ClassifierConfig", "ClassifierOutput", "Echo", "FrequencyWarp",
     "KeywordSpotter", "KeywordTransformer", "NoiseMixer", "SpecAugment", "SpecAugmentConfig",
     "accuracy", "build_classifier", "confusion_matrix", "spec_augment", "top_confusions",
+    "sampling_margin", "environment",
     "AugmentConfig", "COMMANDS", "DIGITS", "SPLITS", "UNKNOWN_LABEL", "UNKNOWN_WORDS",
     "Corpus", "CorpusConfig", "CorpusSplit", "History", "LogMel", "MFCC", "Profile",
     "RecordingFolder", "SpeechDataset", "TrainConfig", "Voice",

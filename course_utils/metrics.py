@@ -14,13 +14,52 @@ Notebook: 06_audio_classification (and 08_speech_recognition for `error_rate`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
 import torchaudio.functional as AF
 from torch import nn
 
-__all__ = ["accuracy", "confusion_matrix", "error_rate", "predict", "top_confusions"]
+__all__ = [
+    "accuracy",
+    "confusion_matrix",
+    "error_rate",
+    "predict",
+    "sampling_margin",
+    "top_confusions",
+]
+
+
+def sampling_margin(a: float, b: float, n: int, sigmas: float = 2.0) -> float:
+    """How far two success rates measured on `n` items each can differ by chance alone.
+
+    A lesson that asserts "model A is no worse than model B" on a test set of n clips must
+    allow for the sample: one clip of 44 is 2.3 points. The margin is `sigmas` standard
+    errors of the difference of two independent proportions,
+    sqrt((a (1 - a) + b (1 - b)) / n), and never less than one item (1 / n). For the same
+    items scored twice (paired) this is conservative.
+
+    Args:
+        a, b: the two rates, in [0, 1] (accuracies, or 1 - error rates).
+        n: items behind each rate (> 0).
+        sigmas: standard errors of the difference to allow (2: about 95 %).
+
+    Returns:
+        the margin, as a rate: assert ``a >= b - sampling_margin(a, b, n)``.
+
+    Example:
+        >>> round(sampling_margin(0.864, 0.886, 44), 3)
+        0.141
+        >>> sampling_margin(1.0, 1.0, 50)  # no spread left: one item
+        0.02
+    """
+    if n <= 0:
+        raise ValueError(f"expected a positive number of items, got n={n}")
+    if not (0.0 <= a <= 1.0 and 0.0 <= b <= 1.0):
+        raise ValueError(f"expected two rates in [0, 1], got {a} and {b}")
+    spread = math.sqrt((a * (1 - a) + b * (1 - b)) / n)
+    return max(sigmas * spread, 1.0 / n)
 
 
 def _check_labels(predictions: torch.Tensor, labels: torch.Tensor) -> None:

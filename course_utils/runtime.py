@@ -106,12 +106,13 @@ def require_version(package: str, minimum: str) -> str:
     except metadata.PackageNotFoundError:
         raise RuntimeError(
             f"{package} is not installed; "
-            "run `make lab` (or `pip install -e .`) in the course folder"
+            "run `make install` in the course folder "
+            "(or `pip install -c requirements.lock -e '.[dev]'` there)"
         ) from None
     if _version_tuple(installed) < _version_tuple(minimum):
         raise RuntimeError(
             f"this notebook needs {package} >= {minimum}, but {installed} is installed; "
-            "update with `git pull` then `pip install -e .` in the course folder"
+            "update with `git pull` then `make install` in the course folder"
         )
     return installed
 

@@ -1,5 +1,8 @@
 """Tests for course_utils.metrics on hand-worked examples."""
 
+import math
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -9,6 +12,7 @@ from course_utils.metrics import (
     confusion_matrix,
     error_rate,
     predict,
+    sampling_margin,
     top_confusions,
 )
 
@@ -120,3 +124,27 @@ def test_error_rate_pools_errors_over_the_set():
 def test_error_rate_rejects_bad_input(references, hypotheses, unit, match):
     with pytest.raises(ValueError, match=match):
         error_rate(references, hypotheses, unit=unit)
+
+
+def test_sampling_margin_hand_worked():
+    # sqrt((0.864 * 0.136 + 0.886 * 0.114) / 44) = 0.07047, two of them 0.14094
+    assert math.isclose(sampling_margin(0.864, 0.886, 44), 0.14094, abs_tol=1e-4)
+    assert sampling_margin(1.0, 1.0, 50) == 1 / 50  # never less than one item
+    assert math.isclose(sampling_margin(0.5, 0.5, 100, sigmas=1.0), math.sqrt(0.5 / 100))
+
+
+def test_sampling_margin_holds_chance_differences_about_95_percent_of_the_time():
+    """Against simulation: two models of equal skill, scored on n items each."""
+    rng = np.random.default_rng(0)
+    n, p, trials = 200, 0.9, 20_000
+    a = rng.binomial(n, p, trials) / n
+    b = rng.binomial(n, p, trials) / n
+    margins = np.array([sampling_margin(x, y, n) for x, y in zip(a, b, strict=True)])
+    exceeded = np.mean(np.abs(a - b) > margins)
+    assert 0.02 < exceeded < 0.08, exceeded
+
+
+@pytest.mark.parametrize(("a", "b", "n"), [(0.5, 0.5, 0), (1.2, 0.5, 10), (0.5, -0.1, 10)])
+def test_sampling_margin_rejects_bad_input(a, b, n):
+    with pytest.raises(ValueError, match="expected"):
+        sampling_margin(a, b, n)

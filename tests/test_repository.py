@@ -2,11 +2,13 @@
 
 import importlib.util
 import json
-import re
 import sys
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+
+from course_utils.environment import known_bad_pair, normalize_name, read_lock
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,27 +63,54 @@ def test_lessons_start_with_version_check_and_seed(path):
     assert "require_version" in first_code and "set_seed" in first_code
 
 
-def _environment_yml_pip_requirements() -> set[str]:
+def _environment_yml_pip_lines() -> list[str]:
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = lines.index("  - pip:") + 1
-    return {line.strip()[2:] for line in lines[start:] if line.strip().startswith("- ")}
+    return [line.strip()[2:] for line in lines[start:] if line.strip().startswith("- ")]
 
 
-def test_environment_yml_matches_pyproject():
+def _requirements() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    expected = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
-    assert _environment_yml_pip_requirements() == expected
+    lines = project["dependencies"] + project["optional-dependencies"]["dev"]
+    return [Requirement(line) for line in lines]
 
 
-def test_only_torch_and_torchaudio_are_pinned_exactly():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
-        name = re.split(r"[<>=!~ ]", requirement)[0]
-        if name in ("torch", "torchaudio"):
-            assert requirement == f"{name}==2.11.*"
-        else:
-            bounds = requirement.split(";")[0]
-            assert "==" not in bounds and "<" in bounds, f"{requirement} needs a bounded range"
+def test_environment_yml_installs_the_locked_versions():
+    assert _environment_yml_pip_lines() == ["-c requirements.lock", "-e .[dev]"]
+
+
+@pytest.mark.parametrize("target", ["install", "lock"])
+def test_make_installs_through_the_lock(target):
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LOCK   := requirements.lock" in makefile
+    assert "-m pip install --quiet -c $(LOCK) -e '.[dev]'" in makefile
+    assert "$(STAMP): pyproject.toml $(LOCK)" in makefile
+    assert f"\n{target}:" in makefile
+
+
+def test_every_dependency_has_a_bounded_range():
+    for requirement in _requirements():
+        operators = {spec.operator for spec in requirement.specifier}
+        assert operators == {">=", "<"}, f"{requirement} needs a range: >= lower, < upper"
+
+
+def test_the_ranges_admit_no_known_bad_torch_pair():
+    ranges = {r.name: r.specifier for r in _requirements()}
+    lowest_torch = min(v for v in ("2.11.0", "2.14.0", "2.14.1") if v in ranges["torch"])
+    assert lowest_torch == "2.14.1"
+    for torchaudio in ("2.11.0", "2.11.1"):
+        if torchaudio in ranges["torchaudio"]:
+            assert known_bad_pair(lowest_torch, torchaudio) is None
+
+
+def test_the_lock_pins_every_dependency_within_its_range():
+    pins = read_lock()
+    for requirement in _requirements():
+        if requirement.marker and not requirement.marker.evaluate():
+            continue
+        name = normalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is missing from requirements.lock"
+        assert pins[name] in requirement.specifier, f"lock {name}=={pins[name]} vs {requirement}"
 
 
 def test_readme_lists_every_lesson_and_the_two_commands():
@@ -89,3 +118,17 @@ def test_readme_lists_every_lesson_and_the_two_commands():
     assert "make lab" in readme and "make test" in readme
     for path in NOTEBOOKS:
         assert path.stem.split("_", 1)[1] in readme, f"{path.name} is missing from the README"
+
+
+def test_make_lab_opens_lesson_00():
+    """The browser, and the URL printed with --no-browser, land on lesson 00, not the launcher."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LESSON_00 := notebooks/00_welcome_and_setup.ipynb" in makefile
+    assert "--LabApp.default_url=/lab/tree/$(LESSON_00)" in makefile
+    assert (ROOT / "notebooks" / "00_welcome_and_setup.ipynb").is_file()
+
+
+def test_license_uses_the_current_form():
+    """`license = { text = ... }` makes setuptools warn on every install."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
