@@ -1,6 +1,6 @@
 """Lesson 08's speech recognition in the full profile: training time, CER / WER, speed.
 
-- The shipped recipe retrained from scratch (`course_utils.asr_recipe`, location-aware
+- The shipped recipe retrained from scratch (`course_utils.asr.recipe`, location-aware
   attention, joint loss, 12 epochs over 4000 digit strings and command sentences), then
   scored on the unseen test voices: greedy attention, greedy CTC, beam search with CTC
   rescoring, and the real-time factor of transcription (decoding time / audio time).
@@ -24,7 +24,7 @@ import torch
 
 from course_utils import get_profile
 from course_utils.asr import ASRConfig, CharTokenizer, Recognizer
-from course_utils.asr_recipe import (
+from course_utils.asr.recipe import (
     ASRRecipe,
     FeatureSet,
     asr_corpus_configs,
@@ -35,7 +35,7 @@ from course_utils.asr_recipe import (
     train_recognizer,
     transcribe,
 )
-from course_utils.corpus import build_corpus
+from course_utils.data import build_corpus
 
 SMOOTH = 20  # steps averaged in the loss curves, as in the lesson
 

@@ -24,7 +24,7 @@ LENGTHS = (100, 250, 500, 1_000, 2_000, 4_000)
 
 def _multi_head_attention_class():
     try:
-        from course_utils.transformer import MultiHeadAttention
+        from course_utils.attention.transformer import MultiHeadAttention
     except ImportError:
         from course_utils.attention import MultiHeadAttention
     return MultiHeadAttention

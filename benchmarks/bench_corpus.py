@@ -10,7 +10,7 @@ import os
 import tempfile
 import time
 
-from course_utils.corpus import COMMANDS, DIGITS, CorpusConfig, build_corpus
+from course_utils.data import COMMANDS, DIGITS, CorpusConfig, build_corpus
 
 
 def _timed(function):

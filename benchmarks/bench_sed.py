@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_utils import detection, scenes, sed
-from course_utils.features import LogMel
-from course_utils.profile import get_profile
+from course_utils.audio.features import LogMel
+from course_utils.core.profiles import get_profile
 from course_utils.training import TrainConfig, fit
 
 HOP, N_MELS, N_FFT = 320, 64, 1024  # as the lesson

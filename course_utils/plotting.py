@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
-from .checks import check_sample_rate, check_waveform
+from .core import check_sample_rate, check_waveform
 
 __all__ = ["plot_waveform", "plot_spectrogram", "plot_attention", "plot_events"]
 

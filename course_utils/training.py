@@ -1,12 +1,13 @@
-"""A small, generic training loop and safe checkpoints, shared by the lessons that train.
+"""A small, generic training loop, shared by the lessons that train.
 
 `fit` is deliberately plain: AdamW, optional gradient clipping, optional mixed precision on
 CUDA, a progress bar, and an evaluation after each epoch. Each lesson supplies only what is
 specific to it: a `loss_fn(model, batch)` and an `evaluate(model, loader, device)`. A loss
 that turns NaN stops training at once, with the step where it happened.
 
-Checkpoints are `torch.save` of a state dict plus JSON-like metadata, written atomically and
-read back with `torch.load(weights_only=True)`, which cannot run code hidden in a file.
+The same loop runs as several processes under `torchrun` (`distributed`, `distributed_data`).
+Checkpoints (`save_checkpoint`, `load_checkpoint`) live in `checkpoints` and are re-exported
+here.
 
 Notebook: 06_audio_classification (section "A training loop we can reuse").
 """
@@ -17,14 +18,25 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .files import atomic_write
+from .checkpoints import load_checkpoint, save_checkpoint
+from .distributed import (
+    average,
+    broadcast_buffers,
+    broadcast_object,
+    check_all_parameters_trained,
+    init_distributed,
+    is_distributed,
+    is_main_process,
+    world_size,
+    wrap_loss,
+)
+from .distributed_data import distribute_loader, set_epoch
 
 __all__ = ["History", "TrainConfig", "fit", "load_checkpoint", "save_checkpoint", "to_device"]
 
@@ -123,6 +135,20 @@ def _mean_loss(model, loader, loss_fn, device) -> dict[str, float]:
     return {"val_loss": sum(losses) / max(len(losses), 1)}
 
 
+def _step_scheduler(scheduler: Any, times: int) -> None:
+    """Step `times` times: once per loader-sized batch consumed, as in a single process.
+
+    Under torchrun (times > 1) the padding of the shards can add a few batches to an epoch;
+    a schedule sized for one process then stops at its end (OneCycleLR would raise), as
+    Hugging Face Accelerate's AcceleratedScheduler does.
+    """
+    total = getattr(scheduler, "total_steps", None)
+    for _ in range(times):
+        if times > 1 and total is not None and scheduler.last_epoch >= total:
+            return
+        scheduler.step()
+
+
 def fit(
     model: nn.Module,
     train_loader: Iterable,
@@ -137,23 +163,36 @@ def fit(
 ) -> History:
     """Train `model` for `config.epochs` epochs and evaluate it after each one.
 
+    Under ``torchrun --nproc_per_node=N`` the same call trains on N processes (data
+    parallelism, see `course_utils.distributed`): each process takes its own 1/N of
+    `train_loader` (a DataLoader gets a DistributedSampler; another sized iterable is split
+    batch by batch and must yield the same batches in every process), steps see
+    N x batch_size examples, gradients are averaged, and "cuda" means ``cuda:LOCAL_RANK``.
+    The scheduler steps N times per step, so a schedule sized for one process
+    (``total_steps = epochs * len(train_loader)``) still ends on time. Every process
+    returns the same History and holds the same weights. Outside torchrun nothing changes.
+
     Args:
         model: the network; moved to `device`, left in eval mode at the end.
         train_loader: iterable of batches (e.g. a DataLoader); any structure `to_device` takes.
         loss_fn: ``loss_fn(model, batch) -> scalar tensor``; the batch is already on `device`.
+            It always receives `model` itself (never a DDP wrapper), so it may call the
+            model's own methods and attributes; under torchrun every trainable parameter
+            must get a gradient at every step.
         config: epochs, learning rate, clipping, precision (see `TrainConfig`).
         device: where to train; chosen by the lesson, never by this function.
         val_loader: batches to evaluate on after each epoch (default None: no evaluation).
         evaluate: ``evaluate(model, val_loader, device) -> {"accuracy": ...}``, called under
             ``torch.no_grad()`` with the model in eval mode. Default: the mean `loss_fn` over
-            `val_loader`, recorded as "val_loss".
+            `val_loader`, recorded as "val_loss". Under torchrun each process evaluates all
+            of `val_loader`.
         optimizer: default AdamW over all parameters with `config`'s rate and decay.
         scheduler: learning-rate scheduler, stepped after every optimisation step (e.g.
             OneCycleLR or a LambdaLR warm-up); per-epoch schedules need converting to steps.
-        progress: show tqdm progress bars (default True).
+        progress: show tqdm progress bars (default True; under torchrun, in process 0 only).
 
     Returns:
-        History with every step's loss and each epoch's metrics.
+        History with every step's loss (averaged over processes) and each epoch's metrics.
 
     Raises:
         RuntimeError: the loss became NaN or infinite (the message gives the step).
@@ -174,7 +213,8 @@ def fit(
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if evaluate is not None and val_loader is None:
         raise ValueError("evaluate was given without a val_loader to evaluate on")
-    device = torch.device(device)
+    device = init_distributed(device)  # torch.device(device) outside torchrun
+    # The same seed in every process: an iterable split by `shard_batches` must shuffle alike.
     if config.seed is not None:
         torch.manual_seed(config.seed)
     model.to(device)
@@ -187,34 +227,42 @@ def fit(
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     # float16 overflows in gradients without loss scaling; bfloat16 has float32's range.
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    # DDP wraps the whole loss computation (not the model), so loss_fn gets `model` itself.
+    compute_loss = wrap_loss(model, loss_fn, device)
+    train_loader = distribute_loader(train_loader, seed=config.seed or 0)
+    show = progress and is_main_process()
     history, step = History(), 0
-    epoch_bar = tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress)
+    epoch_bar = tqdm(range(1, config.epochs + 1), desc="epochs", disable=not show)
     for epoch in epoch_bar:
         model.train()
+        set_epoch(train_loader, epoch)  # a new shuffle in every epoch
         epoch_losses: list[float] = []
-        step_bar = tqdm(train_loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
+        step_bar = tqdm(train_loader, desc=f"epoch {epoch}", leave=False, disable=not show)
         for batch in step_bar:
             batch = to_device(batch, device)
             optimizer.zero_grad(set_to_none=True)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                loss = loss_fn(model, batch)
+                loss = compute_loss(batch)
             if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
                 raise TypeError(f"loss_fn must return a scalar tensor, got {loss!r:.80}")
-            value = float(loss.detach())
+            # Averaged before the check, so that every process stops together on a NaN.
+            value = average(loss.detach())
             if not math.isfinite(value):
                 raise RuntimeError(
                     f"loss is {value} at step {step + 1} (epoch {epoch}): training diverged. Try a"
                     f" lower learning rate (now {optimizer.param_groups[0]['lr']:g}), gradient"
                     " clipping (grad_clip), or check the batch for NaN or inf inputs."
                 )
-            scaler.scale(loss).backward()
+            scaler.scale(loss).backward()  # under torchrun, also averages the gradients
+            if step == 0 and is_distributed():
+                check_all_parameters_trained(model)
             if config.grad_clip is not None:
                 scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             scaler.step(optimizer)
             scaler.update()
             if scheduler is not None:
-                scheduler.step()
+                _step_scheduler(scheduler, world_size())
             history.train_losses.append(value)
             epoch_losses.append(value)
             step += 1
@@ -223,142 +271,32 @@ def fit(
                 step_bar.set_postfix(loss=f"{sum(recent) / len(recent):.4g}")
         if not epoch_losses:
             raise ValueError("train_loader yielded no batches")
+        broadcast_buffers(model)  # e.g. BatchNorm statistics, which each process updated alone
         record = {"epoch": epoch, "train_loss": sum(epoch_losses) / len(epoch_losses)}
         if val_loader is not None:
-            model.eval()
-            with torch.no_grad():
-                if evaluate is None:
-                    metrics = _mean_loss(model, val_loader, loss_fn, device)
-                else:
-                    metrics = evaluate(model, val_loader, device)
-            if not isinstance(metrics, Mapping):
-                raise TypeError(f"evaluate must return a dict of floats, got {metrics!r:.80}")
-            record.update({name: float(value) for name, value in metrics.items()})
-        history.epochs.append(record)
+            record.update(_validate(model, val_loader, loss_fn, evaluate, device))
+        # Every process evaluated the same weights on the same data: the records agree, but
+        # process 0's is made everyone's, so that Histories match exactly.
+        history.epochs.append(broadcast_object(record))
         epoch_bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
     model.eval()
     return history
 
 
-def _check_metadata(value: Any, where: str = "metadata") -> None:
-    """Allow only what `torch.load(weights_only=True)` reads back: JSON-like values."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return
-    if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _check_metadata(item, f"{where}[{i}]")
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{where} has a non-string key {key!r}; use str keys")
-            _check_metadata(item, f"{where}[{key!r}]")
-        return
-    raise TypeError(
-        f"{where} is a {type(value).__name__}; checkpoint metadata may hold only str, int,"
-        " float, bool, None, lists and dicts with str keys (convert arrays with .tolist())"
-    )
+def _validate(model, val_loader, loss_fn, evaluate, device) -> dict[str, float]:
+    """`evaluate` (default: the mean loss) in eval mode without gradients, as floats.
 
-
-def save_checkpoint(
-    path: str | Path, model: nn.Module, overwrite: bool = False, metadata: dict | None = None
-) -> Path:
-    """Save the model's weights (on CPU) and metadata, atomically.
-
-    Args:
-        path: file to write, e.g. "checkpoints/kws.pt"; its folder is created if missing.
-        model: the network whose `state_dict()` is saved.
-        overwrite: replace an existing file (default False: raise FileExistsError instead).
-        metadata: JSON-like facts to keep with the weights (config, scores, seed).
-
-    Returns:
-        the path written.
-
-    Example:
-        >>> import os, tempfile
-        >>> target = os.path.join(tempfile.gettempdir(), "linear.pt")
-        >>> path = save_checkpoint(target, nn.Linear(2, 1), overwrite=True,
-        ...                        metadata={"epochs": 3})
-
-    Notebook: 06_audio_classification.
+    Under torchrun every process evaluates all of `val_loader` with the plain model: the
+    metrics need no gathering (a CER or an F1 is not the mean of per-shard values), any
+    `evaluate` works unchanged, and no process waits idle at a collective for another.
+    Validation sets here are small, so the repeated work costs little.
     """
-    metadata = {} if metadata is None else metadata
-    if not isinstance(metadata, dict):
-        raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
-    _check_metadata(metadata)
-    state = {
-        key: value.detach().cpu() if isinstance(value, torch.Tensor) else value
-        for key, value in model.state_dict().items()
-    }
-    with atomic_write(path, overwrite=overwrite) as tmp:
-        torch.save({"state_dict": state, "metadata": metadata}, tmp)
-    return Path(path)
-
-
-def _shorten(keys: Iterable[str], limit: int = 5) -> str:
-    keys = sorted(keys)
-    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
-    return ", ".join(keys[:limit]) + more
-
-
-def load_checkpoint(
-    path: str | Path, model: nn.Module, map_location: Any = "cpu", strict: bool = True
-) -> dict:
-    """Load weights saved by `save_checkpoint` (or a bare state dict) into `model`.
-
-    Nothing in `model` changes unless the whole load succeeds.
-
-    Args:
-        path: the checkpoint file.
-        model: a network with the same architecture.
-        map_location: where tensors are loaded (default "cpu"; the model's own parameters
-            keep their device, since loading copies into them).
-        strict: require exactly the same parameter names (default True); if False, names
-            missing on either side are skipped.
-
-    Returns:
-        the metadata dict saved with the weights ({} for a bare state dict).
-
-    Raises:
-        FileNotFoundError: no file at `path`.
-        ValueError: the file is corrupt or not a checkpoint, or its weights do not fit.
-
-    Example:
-        >>> model = nn.Linear(2, 1)
-        >>> import os, tempfile
-        >>> target = os.path.join(tempfile.gettempdir(), "linear.pt")
-        >>> path = save_checkpoint(target, model, overwrite=True, metadata={"a": 1})
-        >>> load_checkpoint(path, model)
-        {'a': 1}
-
-    Notebook: 06_audio_classification.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # torch raises several types for damaged files
-        raise ValueError(f"{path} is corrupt or not a PyTorch checkpoint: {error}") from error
-    if isinstance(payload, dict) and "state_dict" in payload:
-        state, metadata = payload["state_dict"], payload.get("metadata", {})
-    elif isinstance(payload, dict) and all(isinstance(v, torch.Tensor) for v in payload.values()):
-        state, metadata = payload, {}
-    else:
-        raise ValueError(f"{path} is not a checkpoint: expected a state dict with tensors")
-    expected = model.state_dict()
-    missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
-    if strict and (missing or unexpected):
-        raise ValueError(
-            f"{path} does not fit the model: missing keys [{_shorten(missing)}],"
-            f" unexpected keys [{_shorten(unexpected)}]"
-        )
-    wrong = [
-        f"{key} {tuple(state[key].shape)} vs model {tuple(expected[key].shape)}"
-        for key in sorted(expected.keys() & state.keys())
-        if isinstance(state[key], torch.Tensor) and state[key].shape != expected[key].shape
-    ]
-    if wrong:
-        raise ValueError(f"{path} has weights of the wrong shape: {_shorten(wrong, 3)}")
-    model.load_state_dict(state, strict=strict)
-    return metadata
+    model.eval()
+    with torch.no_grad():
+        if evaluate is None:
+            metrics = _mean_loss(model, val_loader, loss_fn, device)
+        else:
+            metrics = evaluate(model, val_loader, device)
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"evaluate must return a dict of floats, got {metrics!r:.80}")
+    return {name: float(value) for name, value in metrics.items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from course_utils.environment import known_bad_pair, normalize_name, read_lock
+from course_utils.core.environment import known_bad_pair, normalize_name, read_lock
 
 if sys.version_info >= (3, 11):
     import tomllib

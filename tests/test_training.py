@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from course_utils.files import FileExistsNotOverwrittenError
+from course_utils.core.files import FileExistsNotOverwrittenError
 from course_utils.training import (
     History,
     TrainConfig,

@@ -1,0 +1,107 @@
+"""Lesson 08: speech recognition with CTC, attention and both.
+
+`tokenizer`: characters to ids. `model`: the recogniser (subsampling, BiGRU encoder, CTC
+head, speller with location-sensitive attention). `decoding`: greedy, beam and joint
+CTC-attention decoding. `alignment`: forced alignment and word segments. `dataset`: the
+corpora and their features. `recipe`: training, scores, shipped checkpoints
+(`python -m course_utils.asr.recipe` rebuilds them) and `recognize`.
+
+Notebook: 08_speech_recognition.
+"""
+
+from . import alignment, dataset, decoding, model, recipe, tokenizer
+from .alignment import (
+    WordSegment,
+    forced_align,
+    word_segments,
+)
+from .dataset import (
+    HOP_LENGTH,
+    N_MELS,
+    SAMPLE_RATE,
+    FeatureSet,
+    asr_corpus_configs,
+    demo_digits_config,
+    log_mel_features,
+    long_digits_config,
+)
+from .decoding import (
+    CTCPrefixScorer,
+    Hypothesis,
+    attention_beam_search,
+    attention_greedy_decode,
+    beam_search,
+    ctc_greedy_decode,
+    ctc_log_likelihood,
+)
+from .model import (
+    ASRConfig,
+    ASROutput,
+    AttentionDecoder,
+    ConvSubsampling,
+    Recognizer,
+    SpeechEncoder,
+)
+from .recipe import (
+    CHECKPOINT_DIR,
+    ASRHistory,
+    ASRRecipe,
+    build_checkpoints,
+    checkpoint_path,
+    load_recognizer,
+    recognize,
+    score,
+    train_recognizer,
+    transcribe,
+)
+from .tokenizer import (
+    BLANK,
+    EOS,
+    CharTokenizer,
+)
+
+__all__ = [
+    "alignment",
+    "dataset",
+    "decoding",
+    "model",
+    "recipe",
+    "tokenizer",
+    "asr_corpus_configs",
+    "ASRConfig",
+    "ASRHistory",
+    "ASROutput",
+    "ASRRecipe",
+    "attention_beam_search",
+    "attention_greedy_decode",
+    "AttentionDecoder",
+    "beam_search",
+    "BLANK",
+    "build_checkpoints",
+    "CharTokenizer",
+    "CHECKPOINT_DIR",
+    "checkpoint_path",
+    "ConvSubsampling",
+    "ctc_greedy_decode",
+    "ctc_log_likelihood",
+    "CTCPrefixScorer",
+    "demo_digits_config",
+    "EOS",
+    "FeatureSet",
+    "forced_align",
+    "HOP_LENGTH",
+    "Hypothesis",
+    "load_recognizer",
+    "log_mel_features",
+    "long_digits_config",
+    "N_MELS",
+    "recognize",
+    "Recognizer",
+    "SAMPLE_RATE",
+    "score",
+    "SpeechEncoder",
+    "train_recognizer",
+    "transcribe",
+    "word_segments",
+    "WordSegment",
+]

@@ -1,0 +1,373 @@
+"""Speech recognition, end to end: lesson 08's training recipe, scores and checkpoints.
+
+The data and its features are in `course_utils.asr.dataset` (re-exported here for the
+lesson: `asr.recipe.FeatureSet`, `asr.recipe.asr_corpus_configs`, ...).
+
+- `train_recognizer`: VTLP and SpecAugment per batch, the joint loss, AdamW with a one-cycle
+  schedule through `course_utils.fit`; validation CER after every epoch;
+- `transcribe` and `score`: CTC greedy, attention greedy or beam search (with CTC
+  rescoring), and CER / WER;
+- `load_recognizer` / `build_checkpoints`: the recognisers shipped with the course, and the
+  one command that rebuilds them: ``python -m course_utils.asr.recipe --overwrite``.
+
+Notebook: 08_speech_recognition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torchaudio.functional as AF
+
+from ..augment import FrequencyWarp, SpecAugment, SpecAugmentConfig
+from ..core import Profile, check_float_waveform, check_sample_rate, get_profile
+from ..data import build_corpus
+from ..distributed import init_distributed, is_main_process
+from ..metrics import error_rate
+from ..training import History, TrainConfig, fit, load_checkpoint, save_checkpoint, to_device
+from .dataset import (
+    N_MELS,
+    SAMPLE_RATE,
+    FeatureSet,
+    asr_corpus_configs,
+    demo_digits_config,
+    log_mel_features,
+    long_digits_config,
+)
+from .decoding import attention_beam_search, attention_greedy_decode, ctc_greedy_decode
+from .model import ASRConfig, Recognizer
+from .tokenizer import CharTokenizer
+
+__all__ = [
+    "CHECKPOINT_DIR",
+    "ASRHistory",
+    "ASRRecipe",
+    "FeatureSet",
+    "asr_corpus_configs",
+    "build_checkpoints",
+    "checkpoint_path",
+    "demo_digits_config",
+    "load_recognizer",
+    "log_mel_features",
+    "recognize",
+    "long_digits_config",
+    "score",
+    "train_recognizer",
+    "transcribe",
+]
+
+CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
+DECODERS = ("ctc", "attention", "beam")
+
+
+@dataclass(frozen=True)
+class ASRRecipe:
+    """How lesson 08 trains a recogniser."""
+
+    epochs: int = 12  # passes over the training utterances
+    batch_size: int = 32  # utterances per step
+    learning_rate: float = 2e-3  # peak of the one-cycle schedule (AdamW)
+    max_warp: float = 1.2  # VTLP: largest frequency stretch (1 = off)
+    spec_augment: SpecAugmentConfig = field(
+        default_factory=lambda: SpecAugmentConfig(freq_masks=2, freq_width=6, time_masks=2,
+                                                  time_width=8, max_time_fraction=0.1)
+    )  # fmt: skip
+    seed: int = 0  # shuffling, dropout and the augmentation draws
+    validation_utterances: int | None = 250  # scored after each epoch, evenly spread (None: all)
+
+
+@dataclass
+class ASRHistory(History):
+    """`History` plus what a recogniser's training shows about its two losses and its attention."""
+
+    ctc_losses: list[float] = field(default_factory=list)  # CTC term, every step
+    attention_losses: list[float] = field(default_factory=list)  # speller term (empty: CTC alone)
+    alignments: list[torch.Tensor] = field(default_factory=list)  # (tokens + 1, frames'), per epoch
+
+
+class _Batches:
+    """Re-shuffled bucketed batches at every epoch (what `fit` iterates over)."""
+
+    def __init__(self, data: FeatureSet, batch_size: int, seed: int):
+        self.data, self.batch_size = data, batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.n = len(data.batches(batch_size))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        return iter(self.data.batches(self.batch_size, self.generator))
+
+
+def train_recognizer(
+    model: Recognizer,
+    train: FeatureSet,
+    validation: FeatureSet,
+    recipe: ASRRecipe,
+    device: torch.device | str,
+    progress: bool = True,
+    watch: int | None = None,
+) -> ASRHistory:
+    """Train `model` on `train` with `recipe`; validation CER (greedy) after every epoch.
+
+    Args:
+        watch: index of a validation utterance (among the `recipe.validation_utterances`
+            scored) whose attention alignment (teacher-forced) is recorded after every epoch,
+            in ``history.alignments``, to watch it form.
+
+    Returns:
+        an `ASRHistory`: per-step losses (total, CTC and speller terms), per-epoch validation
+        "cer", and the watched alignments.
+    """
+    warp = FrequencyWarp(N_MELS, SAMPLE_RATE, max_factor=recipe.max_warp).to(device)
+    masks = SpecAugment(recipe.spec_augment).to(device)
+    if recipe.validation_utterances is not None and len(validation) > recipe.validation_utterances:
+        step = len(validation) / recipe.validation_utterances
+        validation = validation.subset([int(i * step) for i in range(recipe.validation_utterances)])
+    validation_batches = validation.batches(64)
+
+    ctc_losses, attention_losses = [], []
+
+    def loss_fn(model, batch):
+        with torch.no_grad():
+            features = masks(warp(batch["features"]), batch["lengths"])
+        out = model(features, batch["lengths"], batch["targets"], batch["target_lengths"])
+        ctc_losses.append(float(out.ctc_loss.detach()))
+        if out.attention_loss is not None:
+            attention_losses.append(float(out.attention_loss.detach()))
+        return out.loss
+
+    alignments = []
+
+    def evaluate(model, loader, device):
+        cer = score(model, validation, "ctc" if model.decoder is None else "attention",
+                    device, batches=loader)["cer"]  # fmt: skip
+        if watch is not None and model.decoder is not None:
+            item = to_device(validation.batch([watch]), device)
+            out = model(item["features"], item["lengths"], item["targets"],
+                        item["target_lengths"])  # fmt: skip
+            alignments.append(out.alignments[0].cpu())  # (tokens + 1, frames')
+        return {"cer": cer}
+
+    loader = _Batches(train, recipe.batch_size, recipe.seed)
+    config = TrainConfig(epochs=recipe.epochs, learning_rate=recipe.learning_rate,
+                         seed=recipe.seed, grad_clip=5.0)  # fmt: skip
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate,
+                                  weight_decay=config.weight_decay)  # fmt: skip
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * len(loader),
+        pct_start=0.15,
+    )  # fmt: skip
+    warp.train()
+    masks.train()
+    history = fit(model, loader, loss_fn, config, device, validation_batches, evaluate,
+                  optimizer=optimizer, scheduler=scheduler, progress=progress)  # fmt: skip
+    return ASRHistory(history.train_losses, history.epochs, ctc_losses, attention_losses,
+                      alignments)  # fmt: skip
+
+
+@torch.no_grad()
+def transcribe(
+    model: Recognizer,
+    data: FeatureSet,
+    decoder: str,
+    device: torch.device | str,
+    beam_size: int = 4,
+    ctc_weight: float = 0.3,
+    ctc_mode: str = "rescore",
+    batches: list[dict] | None = None,
+) -> list[str]:
+    """Transcripts of every utterance of `data`, in its order.
+
+    Args:
+        decoder: "ctc" (greedy CTC), "attention" (greedy speller) or "beam" (speller beam
+            search of `beam_size` with CTC weighted by `ctc_weight`, either re-ranking the
+            finished hypotheses, ``ctc_mode="rescore"``, or scoring every step, "prefix";
+            see `course_utils.asr.decoding.attention_beam_search`).
+        batches: `data.batches(...)` to reuse (default: made here).
+    """
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    was_training = model.training
+    model.eval().to(device)
+    decode = data.tokenizer.decode
+    hypotheses: list[str] = [""] * len(data)
+    if decoder == "beam":
+        for i, features in enumerate(data.features):
+            best = attention_beam_search(model, features.to(device), beam_size=beam_size,
+                                         ctc_weight=ctc_weight, ctc_mode=ctc_mode)  # fmt: skip
+            hypotheses[i] = decode(best[0].tokens if best else [])
+    else:  # greedy decoders run on batches
+        for batch in batches if batches is not None else data.batches(64):
+            features, lengths = batch["features"].to(device), batch["lengths"].to(device)
+            if decoder == "ctc":
+                encoded, encoder_lengths = model.encode(features, lengths)
+                ids = ctc_greedy_decode(model.ctc_log_probs(encoded), encoder_lengths)
+            else:
+                ids, _ = attention_greedy_decode(model, features, lengths)
+            for index, row in zip(batch["indices"], ids, strict=True):
+                hypotheses[index] = decode(row)
+    model.train(was_training)
+    return hypotheses
+
+
+def score(
+    model: Recognizer,
+    data: FeatureSet,
+    decoder: str,
+    device: torch.device | str,
+    **options,
+) -> dict[str, float]:
+    """CER and WER of `model` on `data` with `decoder` (options: see `transcribe`)."""
+    hypotheses = transcribe(model, data, decoder, device, **options)
+    return {
+        "cer": error_rate(data.texts, hypotheses, "char"),
+        "wer": error_rate(data.texts, hypotheses, "word"),
+    }
+
+
+@torch.no_grad()
+def recognize(
+    model: Recognizer,
+    waveform: torch.Tensor,
+    sample_rate: int,
+    tokenizer: CharTokenizer | None = None,
+    decoder: str = "attention",
+) -> str:
+    """Transcribe one utterance at any sample rate: resample to 16 kHz, features, decode.
+
+    Args:
+        waveform: (time,) float audio in [-1, 1].
+        sample_rate: its rate in Hz (resampled to 16 kHz when different).
+        decoder: "ctc", "attention" or "beam" (see `transcribe`).
+    """
+    waveform = torch.as_tensor(waveform, dtype=torch.float32)
+    check_float_waveform(waveform.numpy(), "waveform")
+    check_sample_rate(sample_rate)
+    if sample_rate != SAMPLE_RATE:
+        waveform = AF.resample(waveform, sample_rate, SAMPLE_RATE)
+    tokenizer = tokenizer or CharTokenizer()
+    data = FeatureSet.from_features([log_mel_features(waveform)], [""], tokenizer)
+    device = next(model.parameters()).device
+    return transcribe(model, data, decoder, device)[0]
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_path(attention: str = "location") -> Path:
+    """Where the shipped recogniser with `attention` ("location" or "content") lives."""
+    return CHECKPOINT_DIR / f"asr_{attention}.pt"
+
+
+def load_recognizer(
+    path: str | Path | None = None, attention: str = "location"
+) -> tuple[Recognizer, dict]:
+    """A shipped (or any saved) recogniser in eval mode, and its metadata (config, scores)."""
+    path = Path(path) if path is not None else checkpoint_path(attention)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no recogniser at {path}; build it with `python -m course_utils.asr.recipe`"
+        )
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        config = ASRConfig(**payload["metadata"]["config"])
+    except Exception as error:  # torch raises several types for damaged files
+        raise ValueError(
+            f"{path} is corrupt or not a recogniser saved by `build_checkpoints`: {error}"
+        ) from error
+    model = Recognizer(config)
+    metadata = load_checkpoint(path, model)
+    return model.eval(), metadata
+
+
+def build_checkpoints(
+    attentions: tuple[str, ...] = ("location", "content"),
+    profile: Profile | None = None,
+    recipe: ASRRecipe = ASRRecipe(),
+    folder: str | Path = CHECKPOINT_DIR,
+    overwrite: bool = False,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> list[Path]:
+    """Train the course's recognisers from scratch and save them (what ships with the course).
+
+    One `Recognizer` per attention kind, the joint loss, `recipe`, the full profile's digit
+    strings and sentences. The metadata records the config, recipe, training time and the
+    test scores, so a learner can compare a rebuilt checkpoint with the shipped one.
+
+    Returns:
+        the paths written. Existing files are kept unless `overwrite` (FileExistsError).
+    """
+    profile = profile or get_profile("full")
+    folder = Path(folder)
+    targets = [folder / checkpoint_path(kind).name for kind in attentions]
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{existing} exist; pass overwrite=True (--overwrite) to replace")
+    tokenizer = CharTokenizer()
+    corpora = [build_corpus(config, progress=progress) for config in asr_corpus_configs(profile)]
+    train = FeatureSet([corpus["train"] for corpus in corpora], tokenizer)
+    validation = FeatureSet([corpus["validation"] for corpus in corpora], tokenizer)
+    test = FeatureSet([corpus["test"] for corpus in corpora], tokenizer)
+    for kind, path in zip(attentions, targets, strict=True):
+        torch.manual_seed(recipe.seed)
+        model = Recognizer(ASRConfig(vocab_size=len(tokenizer), attention=kind))
+        start = time.perf_counter()
+        history = train_recognizer(model, train, validation, recipe, device, progress)
+        seconds = time.perf_counter() - start
+        model.cpu()
+        scores = {decoder: score(model, test, decoder, "cpu") for decoder in ("ctc", "attention")}
+        metadata = {
+            "config": model.config.to_dict(),
+            "recipe": {
+                "epochs": recipe.epochs,
+                "batch_size": recipe.batch_size,
+                "learning_rate": recipe.learning_rate,
+                "max_warp": recipe.max_warp,
+                "seed": recipe.seed,
+            },  # fmt: skip
+            "train_seconds": round(seconds, 1),
+            "threads": torch.get_num_threads(),
+            "device": str(device),
+            "validation_cer": [round(e["cer"], 4) for e in history.epochs],
+            "test": scores,
+        }
+        save_checkpoint(path, _half(model), overwrite=overwrite, metadata=metadata)
+        if progress and is_main_process():
+            print(f"{path}: {seconds:.0f} s of training, test {scores}")
+    return targets
+
+
+def _half(model: Recognizer) -> Recognizer:
+    """A float16 copy: half the file size; `load_recognizer` casts it back to float32."""
+    return copy.deepcopy(model).half()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Rebuild lesson 08's shipped recognisers (course_utils/asr/checkpoints/)."
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace existing checkpoints")
+    parser.add_argument(
+        "--attention", nargs="+", default=["location", "content"],
+        choices=["location", "content"], help="which recognisers to build",
+    )  # fmt: skip
+    parser.add_argument("--folder", default=str(CHECKPOINT_DIR), help="where to write them")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    args = parser.parse_args(argv)
+    # Under torchrun: start the process group first, so "cuda" means this process's own GPU
+    # for everything the recipe moves there before `fit` (a no-op in one process).
+    device = init_distributed(args.device)
+    build_checkpoints(tuple(args.attention), folder=args.folder, overwrite=args.overwrite,
+                      device=device)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

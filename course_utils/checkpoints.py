@@ -1,0 +1,152 @@
+"""Safe checkpoints: a state dict plus JSON-like metadata, written atomically, loaded safely.
+
+`save_checkpoint` writes ``torch.save`` of the state dict and its metadata to a temporary file
+and moves it into place, refusing to replace a file unless told to; under `torchrun` only the
+main process writes. `load_checkpoint` reads it back with ``torch.load(weights_only=True)``,
+which cannot run code hidden in a file, and names the keys that do not match.
+
+Notebook: 06_audio_classification (section "A training loop we can reuse").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .core import atomic_write
+from .distributed import is_main_process
+
+__all__ = ["load_checkpoint", "save_checkpoint"]
+
+
+def _check_metadata(value: Any, where: str = "metadata") -> None:
+    """Allow only what `torch.load(weights_only=True)` reads back: JSON-like values."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_metadata(item, f"{where}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} has a non-string key {key!r}; use str keys")
+            _check_metadata(item, f"{where}[{key!r}]")
+        return
+    raise TypeError(
+        f"{where} is a {type(value).__name__}; checkpoint metadata may hold only str, int,"
+        " float, bool, None, lists and dicts with str keys (convert arrays with .tolist())"
+    )
+
+
+def save_checkpoint(
+    path: str | Path, model: nn.Module, overwrite: bool = False, metadata: dict | None = None
+) -> Path:
+    """Save the model's weights (on CPU) and metadata, atomically.
+
+    Under torchrun only the main process writes: after `fit` every process holds the same
+    weights, and several processes writing one file would race. The others return at once.
+
+    Args:
+        path: file to write, e.g. "checkpoints/kws.pt"; its folder is created if missing.
+        model: the network whose `state_dict()` is saved.
+        overwrite: replace an existing file (default False: raise FileExistsError instead).
+        metadata: JSON-like facts to keep with the weights (config, scores, seed).
+
+    Returns:
+        the path written.
+
+    Example:
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.gettempdir(), "linear.pt")
+        >>> path = save_checkpoint(target, nn.Linear(2, 1), overwrite=True,
+        ...                        metadata={"epochs": 3})
+
+    Notebook: 06_audio_classification.
+    """
+    metadata = {} if metadata is None else metadata
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
+    _check_metadata(metadata)
+    if not is_main_process():
+        return Path(path)
+    state = {
+        key: value.detach().cpu() if isinstance(value, torch.Tensor) else value
+        for key, value in model.state_dict().items()
+    }
+    with atomic_write(path, overwrite=overwrite) as tmp:
+        torch.save({"state_dict": state, "metadata": metadata}, tmp)
+    return Path(path)
+
+
+def _shorten(keys: Iterable[str], limit: int = 5) -> str:
+    keys = sorted(keys)
+    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
+    return ", ".join(keys[:limit]) + more
+
+
+def load_checkpoint(
+    path: str | Path, model: nn.Module, map_location: Any = "cpu", strict: bool = True
+) -> dict:
+    """Load weights saved by `save_checkpoint` (or a bare state dict) into `model`.
+
+    Nothing in `model` changes unless the whole load succeeds.
+
+    Args:
+        path: the checkpoint file.
+        model: a network with the same architecture.
+        map_location: where tensors are loaded (default "cpu"; the model's own parameters
+            keep their device, since loading copies into them).
+        strict: require exactly the same parameter names (default True); if False, names
+            missing on either side are skipped.
+
+    Returns:
+        the metadata dict saved with the weights ({} for a bare state dict).
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: the file is corrupt or not a checkpoint, or its weights do not fit.
+
+    Example:
+        >>> model = nn.Linear(2, 1)
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.gettempdir(), "linear.pt")
+        >>> path = save_checkpoint(target, model, overwrite=True, metadata={"a": 1})
+        >>> load_checkpoint(path, model)
+        {'a': 1}
+
+    Notebook: 06_audio_classification.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for damaged files
+        raise ValueError(f"{path} is corrupt or not a PyTorch checkpoint: {error}") from error
+    if isinstance(payload, dict) and "state_dict" in payload:
+        state, metadata = payload["state_dict"], payload.get("metadata", {})
+    elif isinstance(payload, dict) and all(isinstance(v, torch.Tensor) for v in payload.values()):
+        state, metadata = payload, {}
+    else:
+        raise ValueError(f"{path} is not a checkpoint: expected a state dict with tensors")
+    expected = model.state_dict()
+    missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
+    if strict and (missing or unexpected):
+        raise ValueError(
+            f"{path} does not fit the model: missing keys [{_shorten(missing)}],"
+            f" unexpected keys [{_shorten(unexpected)}]"
+        )
+    wrong = [
+        f"{key} {tuple(state[key].shape)} vs model {tuple(expected[key].shape)}"
+        for key in sorted(expected.keys() & state.keys())
+        if isinstance(state[key], torch.Tensor) and state[key].shape != expected[key].shape
+    ]
+    if wrong:
+        raise ValueError(f"{path} has weights of the wrong shape: {_shorten(wrong, 3)}")
+    model.load_state_dict(state, strict=strict)
+    return metadata

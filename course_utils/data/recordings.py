@@ -1,0 +1,146 @@
+"""Folders of real recordings named ``{label}_{speaker}_{index}.wav``.
+
+The Free Spoken Digit Dataset (8 kHz, mono) names its files this way, and so can anyone who
+records their own voice. Lessons evaluate models trained on the synthetic corpus on such a
+folder, when a learner has one, to show how well they carry over to real human speech.
+
+Notebook: 05_audio_features_and_data (and 06_audio_classification).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile as sf
+import torch
+from torch.utils.data import Dataset
+
+from ..audio import load_audio
+from ..core import check_sample_rate
+
+__all__ = ["RECORDING_PATTERN", "Recording", "RecordingFolder", "load_recordings"]
+
+RECORDING_PATTERN = re.compile(r"(?P<label>[^_]+)_(?P<speaker>[^_]+)_(?P<index>\d+)\.wav", re.I)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One ``{label}_{speaker}_{index}.wav`` file, read at `sample_rate` by `read()`.
+
+    Args:
+        path: the wav file.
+        label: what is said, e.g. "3".
+        speaker: who says it, e.g. "jackson".
+        index: take number of that speaker and label.
+        sample_rate: rate in Hz `read()` returns; None keeps the file's own rate.
+    """
+
+    path: Path
+    label: str
+    speaker: str
+    index: int
+    sample_rate: int | None = 8000
+
+    def read(self) -> tuple[torch.Tensor, int]:
+        """Return (waveform, sample_rate): float32 mono waveform (time,) and its rate in Hz."""
+        return load_audio(self.path, sample_rate=self.sample_rate, mono=True)
+
+
+def load_recordings(folder: str | os.PathLike, sample_rate: int | None = 8000) -> list[Recording]:
+    """List the ``{label}_{speaker}_{index}.wav`` files in `folder`, sorted by label and speaker.
+
+    Files named otherwise are skipped. Each file's header is read now, so a damaged file is
+    reported here rather than halfway through training.
+
+    Args:
+        folder: folder holding the wav files (not its subfolders).
+        sample_rate: rate in Hz the recordings' `read()` returns; None keeps each file's own.
+
+    Returns:
+        the recordings, sorted by (label, speaker, index).
+
+    Example:
+        >>> recordings = load_recordings("data/fsdd/recordings")  # doctest: +SKIP
+        >>> waveform, sample_rate = recordings[0].read()  # doctest: +SKIP
+
+    Notebook: 05_audio_features_and_data
+    """
+    if sample_rate is not None:
+        sample_rate = check_sample_rate(sample_rate)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    found = []
+    for path in sorted(folder.iterdir()):
+        match = RECORDING_PATTERN.fullmatch(path.name)
+        if match and path.is_file():
+            try:
+                sf.info(str(path))
+            except (sf.SoundFileError, RuntimeError) as e:
+                raise ValueError(f"cannot read audio file {path}: {e}") from e
+            label, speaker, index = match["label"], match["speaker"], int(match["index"])
+            found.append(Recording(path, label, speaker, index, sample_rate))
+    if not found:
+        nested = next(
+            (p.parent for p in folder.rglob("*.wav") if RECORDING_PATTERN.fullmatch(p.name)), None
+        )
+        raise FileNotFoundError(
+            f"no recordings in {folder}: expected wav files named {{label}}_{{speaker}}_{{index}}"
+            ".wav, e.g. 3_jackson_0.wav" + (f"; did you mean {nested}?" if nested else "")
+        )
+    return sorted(found, key=lambda r: (r.label, r.speaker, r.index))
+
+
+class RecordingFolder(Dataset):
+    """A torch Dataset over a folder of ``{label}_{speaker}_{index}.wav`` recordings.
+
+    Each item is a dict: "waveform" float32 (time,), "sample_rate" int, "label" str,
+    "speaker" str, "path" str, and "target" int when `labels` is given.
+
+    Args:
+        folder: folder holding the wav files.
+        sample_rate: rate in Hz to return (default 8000, FSDD's own); None keeps each file's.
+        labels: optional map from label to class index, e.g. {"0": 0, ..., "9": 9}.
+
+    Example:
+        >>> digits = {str(d): d for d in range(10)}
+        >>> data = RecordingFolder("data/fsdd/recordings", labels=digits)  # doctest: +SKIP
+        >>> data[0]["waveform"].shape  # doctest: +SKIP
+        torch.Size([2851])
+
+    Notebook: 05_audio_features_and_data
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        sample_rate: int | None = 8000,
+        labels: Mapping[str, int] | None = None,
+    ) -> None:
+        self.recordings = load_recordings(folder, sample_rate)
+        self.labels = dict(labels) if labels is not None else None
+        if self.labels is not None:
+            missing = sorted({r.label for r in self.recordings} - set(self.labels))
+            if missing:
+                raise ValueError(f"labels has no class index for {missing} found in {folder}")
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def __getitem__(self, i: int) -> dict:
+        recording = self.recordings[i]
+        waveform, rate = recording.read()
+        item = {
+            "waveform": waveform,
+            "sample_rate": rate,
+            "label": recording.label,
+            "speaker": recording.speaker,
+            "path": str(recording.path),
+        }
+        if self.labels is not None:
+            item["target"] = self.labels[recording.label]
+        return item

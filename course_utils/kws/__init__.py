@@ -1,0 +1,47 @@
+"""Lesson 06: keyword spotting, from a log-mel front end to a label.
+
+`model`: CNN with mean or attention pooling, a patch keyword transformer, and
+`KeywordSpotter` (audio at any sample rate in, a label out). `recipe`: the corpus, training
+recipe and evaluations of lesson 06.
+
+Notebook: 06_audio_classification.
+"""
+
+from . import model, recipe
+from .model import (
+    ClassifierConfig,
+    ClassifierOutput,
+    CNNClassifier,
+    KeywordSpotter,
+    KeywordTransformer,
+    build_classifier,
+    standardize,
+)
+from .recipe import (
+    SpotterRecipe,
+    accuracy_vs_snr,
+    clean_test_config,
+    clips,
+    command_corpus_config,
+    predict_clips,
+    train_spotter,
+)
+
+__all__ = [
+    "model",
+    "recipe",
+    "accuracy_vs_snr",
+    "build_classifier",
+    "ClassifierConfig",
+    "ClassifierOutput",
+    "clean_test_config",
+    "clips",
+    "CNNClassifier",
+    "command_corpus_config",
+    "KeywordSpotter",
+    "KeywordTransformer",
+    "predict_clips",
+    "SpotterRecipe",
+    "standardize",
+    "train_spotter",
+]

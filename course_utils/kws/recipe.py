@@ -1,0 +1,182 @@
+"""Keyword spotting, end to end: lesson 06's data, training recipe and evaluations.
+
+The lesson builds each step in its cells; this module holds the same steps so that the
+benchmark (`make bench`) and later lessons train and score the classifiers exactly as the
+lesson does:
+
+- `command_corpus_config`: digits, commands and an "unknown word" class (35 classes), and
+  `clean_test_config`: the test voices without augmentation;
+- `clips`: one split as a (clips, time) waveform tensor and its labels;
+- `train_spotter`: per batch, an echo and noise at a random SNR (waveforms), log-mel, VTLP and
+  SpecAugment (features), cross-entropy; AdamW with a one-cycle schedule through `course_utils.fit`;
+- `predict_clips`, `accuracy_vs_snr`: scores on unseen voices, clean and in noise.
+
+Notebook: 06_audio_classification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from ..augment import (
+    AugmentConfig,
+    Echo,
+    FrequencyWarp,
+    NoiseMixer,
+    SpecAugment,
+    SpecAugmentConfig,
+    colored_noise,
+)
+from ..core import Profile
+from ..data import COMMANDS, DIGITS, UNKNOWN_WORDS, CorpusConfig, CorpusSplit, words_config
+from ..metrics import accuracy, predict
+from ..training import History, TrainConfig, fit
+from .model import KeywordSpotter
+
+__all__ = [
+    "SpotterRecipe",
+    "accuracy_vs_snr",
+    "clean_test_config",
+    "clips",
+    "command_corpus_config",
+    "predict_clips",
+    "train_spotter",
+]
+
+
+def command_corpus_config(profile: Profile, **overrides) -> CorpusConfig:
+    """Digits, `profile.kws_commands` commands and one class for 20 out-of-vocabulary words.
+
+    The full profile has 10 + 24 + 1 = 35 classes; the CI profile keeps digits and "unknown".
+    """
+    sizes = (profile.kws_train_clips_per_word, profile.eval_clips_per_word,
+             profile.eval_clips_per_word)  # fmt: skip
+    words = DIGITS + COMMANDS[: profile.kws_commands]
+    config = words_config(profile, words=words, clips_per_word=sizes, unknown_words=UNKNOWN_WORDS)
+    return replace(config, **overrides)
+
+
+def clean_test_config(profile: Profile) -> CorpusConfig:
+    """The same test voices saying the same classes with no augmentation at all.
+
+    Its score measures generalisation to new voices alone; the test split of
+    `command_corpus_config` adds the corpus's noise, rooms and phone lines on top. Only the test
+    split is generated (train and validation are empty).
+    """
+    n = profile.eval_clips_per_word
+    return command_corpus_config(profile, augment=AugmentConfig.none(), clips_per_word=(0, 0, n))
+
+
+def clips(split: CorpusSplit) -> tuple[torch.Tensor, torch.Tensor]:
+    """All clips of a words split: waveforms (clips, time) float32 and labels (clips,) int64."""
+    lengths = np.diff(split.offsets)
+    if len(lengths) == 0 or (lengths != lengths[0]).any():
+        raise ValueError("clips() needs a non-empty words split whose clips share one length")
+    waveforms = torch.from_numpy(split.audio.reshape(len(split), -1).astype(np.float32) / 32768)
+    labels = torch.tensor([item["label"] for item in split.items])
+    return waveforms, labels
+
+
+@dataclass(frozen=True)
+class SpotterRecipe:
+    """How lesson 06 trains a keyword spotter; the same for the three models."""
+
+    epochs: int = 20  # passes over the training clips
+    batch_size: int = 64  # clips per step
+    learning_rate: float = 3e-3  # peak of the one-cycle schedule (AdamW)
+    noise_prob: float = 0.5  # chance that a clip gets fresh noise in a batch
+    snr_db_range: tuple[float, float] = (-5.0, 30.0)  # that noise's SNR, dB
+    echo_prob: float = 0.3  # chance of one strong reflection, 30-250 ms late
+    max_warp: float = 1.25  # VTLP: largest frequency stretch (1 = off)
+    spec_augment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)  # masks
+    seed: int = 0  # shuffling, dropout and the augmentation draws
+
+
+def train_spotter(
+    spotter: KeywordSpotter,
+    train: tuple[torch.Tensor, torch.Tensor],
+    validation: tuple[torch.Tensor, torch.Tensor],
+    recipe: SpotterRecipe,
+    device: torch.device | str,
+    progress: bool = True,
+) -> History:
+    """Train `spotter` on (waveforms, labels) with `recipe`; validation accuracy per epoch.
+
+    Returns:
+        the `History` of `course_utils.fit` (per-epoch "accuracy" on `validation`).
+    """
+    sample_rate = spotter.sample_rate
+    frontend = spotter.frontend
+    echo = Echo(sample_rate, recipe.echo_prob)
+    mixer = NoiseMixer(sample_rate, recipe.noise_prob, recipe.snr_db_range, seed=recipe.seed)
+    warp = FrequencyWarp(frontend.n_mels, sample_rate, max_factor=recipe.max_warp)
+    masks = SpecAugment(recipe.spec_augment)
+    augmenters = torch.nn.ModuleList([echo, mixer, warp, masks]).to(device)
+
+    def loss_fn(model, batch):
+        waveforms, labels = batch
+        with torch.no_grad():
+            features, _ = model.features(mixer(echo(waveforms)))  # (B, n_mels, frames)
+            features = masks(warp(features))
+        return F.cross_entropy(model.model(features).logits, labels)
+
+    def evaluate(model, loader, device):
+        return {"accuracy": accuracy(*predict(model, loader, device))}
+
+    generator = torch.Generator().manual_seed(recipe.seed)
+    loader = DataLoader(TensorDataset(*train), recipe.batch_size, shuffle=True,
+                        generator=generator)  # fmt: skip
+    val_loader = DataLoader(TensorDataset(*validation), batch_size=256)
+    config = TrainConfig(epochs=recipe.epochs, learning_rate=recipe.learning_rate,
+                         seed=recipe.seed)  # fmt: skip
+    optimizer = torch.optim.AdamW(spotter.parameters(), lr=recipe.learning_rate,
+                                  weight_decay=config.weight_decay)  # fmt: skip
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * len(loader)
+    )
+    augmenters.train()
+    return fit(spotter, loader, loss_fn, config, device, val_loader, evaluate,
+               optimizer=optimizer, scheduler=scheduler, progress=progress)  # fmt: skip
+
+
+def predict_clips(
+    spotter: KeywordSpotter, waveforms: torch.Tensor, device: torch.device | str,
+    batch_size: int = 256,
+) -> torch.Tensor:  # fmt: skip
+    """Predicted classes (clips,) of (clips, time) waveforms at the spotter's sample rate."""
+    dummy = torch.zeros(len(waveforms), dtype=torch.long)
+    loader = DataLoader(TensorDataset(waveforms, dummy), batch_size=batch_size)
+    return predict(spotter, loader, device)[0]
+
+
+def accuracy_vs_snr(
+    spotter: KeywordSpotter,
+    waveforms: torch.Tensor,
+    labels: torch.Tensor,
+    snrs_db: tuple[float, ...],
+    device: torch.device | str,
+    color: str = "pink",
+    seed: int = 0,
+) -> list[float]:
+    """Accuracy when each clip gets `color` noise at each SNR (dB, over the whole clip).
+
+    The same noise clip is used for every SNR (only its level changes), so the curve shows
+    the effect of the level alone.
+    """
+    rng = np.random.default_rng(seed)
+    noise = torch.from_numpy(
+        np.stack([colored_noise(waveforms.shape[1], color, rng) for _ in range(len(waveforms))])
+    ).float()  # (clips, time)
+    power = waveforms.pow(2).mean(dim=1, keepdim=True).clamp_min(1e-10)
+    noise = noise * (power / noise.pow(2).mean(dim=1, keepdim=True)).sqrt()  # 0 dB
+    scores = []
+    for snr in snrs_db:
+        noisy = waveforms + noise * 10 ** (-snr / 20)
+        predictions = predict_clips(spotter, noisy, device)
+        scores.append(accuracy(predictions, labels))
+    return scores

@@ -1,0 +1,48 @@
+"""Lesson 07: sound event detection in scenes of overlapping events.
+
+`model`: a CRNN and a CNN + self-attention detector. `events`: frame probabilities to
+events, median filtering, and frame, event and segment F1 (through sed_eval).
+
+Notebook: 07_sound_event_detection.
+"""
+
+from . import events, model
+from .events import (
+    Event,
+    event_f1,
+    events_to_frames,
+    frame_f1,
+    frames_to_events,
+    median_filter,
+    segment_f1,
+    tune_decoding,
+)
+from .model import (
+    CRNN,
+    SED_PRESETS,
+    CNNTransformer,
+    ConvFrontEnd,
+    SEDConfig,
+    SEDOutput,
+    sed_config,
+)
+
+__all__ = [
+    "events",
+    "model",
+    "CNNTransformer",
+    "ConvFrontEnd",
+    "CRNN",
+    "Event",
+    "event_f1",
+    "events_to_frames",
+    "frame_f1",
+    "frames_to_events",
+    "median_filter",
+    "sed_config",
+    "SED_PRESETS",
+    "SEDConfig",
+    "SEDOutput",
+    "segment_f1",
+    "tune_decoding",
+]

@@ -1,0 +1,75 @@
+"""Runtime helpers (device, seeds, data folder, versions) and the profiles."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.core.profiles import PROFILES, get_profile
+from course_utils.core.runtime import (
+    data_dir,
+    environment_report,
+    get_device,
+    require_version,
+    set_seed,
+)
+
+
+def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    expected = (
+        "cuda"
+        if torch.cuda.is_available()
+        else "mps"
+        if torch.backends.mps.is_available()
+        else "cpu"
+    )
+    assert get_device().type == expected
+    assert get_device("cpu") == torch.device("cpu")
+
+
+def test_get_device_errors_are_clear(monkeypatch):
+    with pytest.raises(ValueError, match="unknown device"):
+        get_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="not available"):
+            get_device("cuda")
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert get_device().type == "cpu"
+
+
+def test_set_seed_repeats_all_generators():
+    set_seed(123)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    set_seed(123)
+    assert first == (random.random(), np.random.rand(), torch.rand(1).item())
+
+
+def test_data_dir_follows_the_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert data_dir() == tmp_path / "elsewhere" and data_dir().is_dir()
+
+
+def test_require_version_explains_the_fix():
+    assert require_version("numpy", "1.0")
+    with pytest.raises(RuntimeError, match="needs numpy >= 999"):
+        require_version("numpy", "999.0")
+    with pytest.raises(RuntimeError, match="not installed"):
+        require_version("no-such-package-here", "1.0")
+
+
+def test_environment_report_names_versions_and_device():
+    report = environment_report()
+    assert report["torch"] == torch.__version__ and report["device"] in ("cpu", "cuda", "mps")
+
+
+def test_profiles_ci_is_smaller_and_env_selects(monkeypatch):
+    full, ci = PROFILES["full"], PROFILES["ci"]
+    assert ci.train_clips_per_word < full.train_clips_per_word and ci.epochs < full.epochs
+    monkeypatch.setenv("COURSE_PROFILE", "ci")
+    assert get_profile().is_ci
+    monkeypatch.delenv("COURSE_PROFILE")
+    assert get_profile().name == "full"
+    with pytest.raises(ValueError, match="expected one of"):
+        get_profile("huge")
