@@ -12,9 +12,8 @@ from __future__ import annotations
 import time
 
 import course_utils as cu
-from course_utils import classifiers, kws, metrics
-
-KINDS = ("cnn_mean", "cnn_attention", "kwt")
+from course_utils import kws, metrics
+from course_utils.kws import KINDS
 
 
 def run() -> list[dict]:
@@ -26,8 +25,7 @@ def run() -> list[dict]:
     rows, accuracy, seconds = [], {}, {}
     for kind in KINDS:
         cu.set_seed(0)
-        config = classifiers.ClassifierConfig.small(len(corpus.labels), kind, profile.kws_width)
-        spotter = classifiers.KeywordSpotter(classifiers.build_classifier(config), corpus.labels)
+        spotter = kws.new_spotter(kind, corpus.labels, profile, corpus.config.sample_rate)
         start = time.perf_counter()
         kws.train_spotter(spotter, train, validation, recipe, device, progress=False)
         seconds[kind] = time.perf_counter() - start

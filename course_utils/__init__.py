@@ -102,7 +102,15 @@ from .kws import (
 )
 from .metrics import accuracy, confusion_matrix, error_rate, sampling_margin, top_confusions
 from .plotting import plot_attention, plot_events, plot_spectrogram, plot_waveform
-from .training import History, TrainConfig, fit, load_checkpoint, save_checkpoint, to_device
+from .training import (
+    History,
+    TrainConfig,
+    adamw_one_cycle,
+    fit,
+    load_checkpoint,
+    save_checkpoint,
+    to_device,
+)
 
 __version__ = "0.1.0"
 
@@ -129,7 +137,7 @@ __all__ = [
     # models, training and scores (lessons 06-08)
     "ASRConfig", "CharTokenizer", "Recognizer", "CNNClassifier", "ClassifierConfig",
     "ClassifierOutput", "KeywordSpotter", "KeywordTransformer", "build_classifier", "History",
-    "TrainConfig", "fit", "load_checkpoint", "save_checkpoint", "to_device", "accuracy",
-    "confusion_matrix", "error_rate", "sampling_margin", "top_confusions", "plot_attention",
-    "plot_events", "plot_spectrogram", "plot_waveform",
+    "TrainConfig", "adamw_one_cycle", "fit", "load_checkpoint", "save_checkpoint", "to_device",
+    "accuracy", "confusion_matrix", "error_rate", "sampling_margin", "top_confusions",
+    "plot_attention", "plot_events", "plot_spectrogram", "plot_waveform",
 ]  # fmt: skip

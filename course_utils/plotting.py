@@ -17,17 +17,9 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
-from .core import check_sample_rate, check_waveform
+from .core import check_sample_rate, check_waveform, to_numpy
 
 __all__ = ["plot_waveform", "plot_spectrogram", "plot_attention", "plot_events"]
-
-
-def _to_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
-    if isinstance(array, torch.Tensor):
-        array = array.detach().cpu()
-        # numpy has no bfloat16; every other dtype converts as it is.
-        return (array.float() if array.dtype == torch.bfloat16 else array).numpy()
-    return np.asarray(array)
 
 
 def _check_matrix(array: np.ndarray, name: str, expected: str) -> None:
@@ -64,7 +56,7 @@ def plot_waveform(
     """
     check_waveform(waveform, ndims=(1, 2))
     sample_rate = check_sample_rate(sample_rate)
-    data = np.atleast_2d(_to_numpy(waveform))  # (channels, time)
+    data = np.atleast_2d(to_numpy(waveform))  # (channels, time)
     ax = _axes(ax)
     time = np.arange(data.shape[-1]) / sample_rate
     for index, channel in enumerate(data):
@@ -110,7 +102,7 @@ def plot_spectrogram(
 
     Notebook: 05_audio_features_and_data.
     """
-    data = _to_numpy(spectrogram)
+    data = to_numpy(spectrogram)
     _check_matrix(data, "spectrogram", "(n_mels, frames) or (freq, frames)")
     sample_rate = check_sample_rate(sample_rate)
     if hop_length < 1:
@@ -160,7 +152,7 @@ def plot_attention(
 
     Notebook: 01_attention_as_weighted_average.
     """
-    data = _to_numpy(weights)
+    data = to_numpy(weights)
     _check_matrix(data, "weights", "(queries, keys)")
     for labels, size, axis in ((x_ticklabels, data.shape[1], "keys"),
                                (y_ticklabels, data.shape[0], "queries")):  # fmt: skip

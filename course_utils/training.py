@@ -1,7 +1,8 @@
 """A small, generic training loop, shared by the lessons that train.
 
-`fit` is deliberately plain: AdamW, optional gradient clipping, optional mixed precision on
-CUDA, a progress bar, and an evaluation after each epoch. Each lesson supplies only what is
+`fit` is deliberately plain: AdamW (with a one-cycle schedule: `adamw_one_cycle`), optional
+gradient clipping, optional mixed precision on CUDA, a progress bar, and an evaluation after
+each epoch. Each lesson supplies only what is
 specific to it: a `loss_fn(model, batch)` and an `evaluate(model, loader, device)`. A loss
 that turns NaN stops training at once, with the step where it happened.
 
@@ -38,7 +39,15 @@ from .distributed import (
 )
 from .distributed_data import distribute_loader, set_epoch
 
-__all__ = ["History", "TrainConfig", "fit", "load_checkpoint", "save_checkpoint", "to_device"]
+__all__ = [
+    "History",
+    "TrainConfig",
+    "adamw_one_cycle",
+    "fit",
+    "load_checkpoint",
+    "save_checkpoint",
+    "to_device",
+]
 
 
 @dataclass
@@ -94,6 +103,44 @@ class History:
             raise ValueError(f"no epoch recorded {metric!r}; recorded metrics: {known}")
         choose = max if mode == "max" else min
         return choose(records, key=lambda record: record[metric])
+
+
+def adamw_one_cycle(
+    model: nn.Module, config: TrainConfig, steps_per_epoch: int, pct_start: float = 0.3
+) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.OneCycleLR]:
+    """AdamW over all of `model`'s parameters and a one-cycle schedule for `config`'s run.
+
+    The schedule every lesson trains with (Smith and Topin 2019): the rate warms up from
+    ``config.learning_rate / 25`` to ``config.learning_rate`` over the first `pct_start` of
+    the steps, then anneals (cosine) to nearly 0. Pass both to `fit`, which steps the schedule
+    after every optimisation step.
+
+    Args:
+        model: the network; one parameter group with all its parameters.
+        config: `learning_rate` (the peak), `weight_decay` and `epochs`.
+        steps_per_epoch: batches per epoch, ``len(train_loader)`` (in one process).
+        pct_start: share of the steps spent warming up (default 0.3, OneCycleLR's).
+
+    Returns:
+        (optimizer, scheduler).
+
+    Example:
+        >>> optimizer, scheduler = adamw_one_cycle(nn.Linear(3, 1), TrainConfig(epochs=2), 5)
+        >>> scheduler.total_steps, optimizer.param_groups[0]["weight_decay"]
+        (10, 0.01)
+
+    Notebook: 06_audio_classification (section "A training loop we can reuse").
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch,
+        pct_start=pct_start,
+    )  # fmt: skip
+    return optimizer, scheduler
 
 
 def to_device(batch: Any, device: torch.device | str) -> Any:
@@ -188,7 +235,8 @@ def fit(
             of `val_loader`.
         optimizer: default AdamW over all parameters with `config`'s rate and decay.
         scheduler: learning-rate scheduler, stepped after every optimisation step (e.g.
-            OneCycleLR or a LambdaLR warm-up); per-epoch schedules need converting to steps.
+            OneCycleLR, see `adamw_one_cycle`, or a LambdaLR warm-up); per-epoch schedules
+            need converting to steps.
         progress: show tqdm progress bars (default True; under torchrun, in process 0 only).
 
     Returns:

@@ -14,6 +14,7 @@ from course_utils.core.files import FileExistsNotOverwrittenError
 from course_utils.training import (
     History,
     TrainConfig,
+    adamw_one_cycle,
     fit,
     load_checkpoint,
     save_checkpoint,
@@ -167,6 +168,40 @@ def test_scheduler_steps_once_per_optimisation_step():
         progress=False,
     )
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.5 ** len(train))
+
+
+@pytest.mark.parametrize("pct_start", [0.3, 0.15])
+def test_adamw_one_cycle_is_the_recipes_construction_bit_for_bit(pct_start):
+    """The helper builds what the recipes and lessons wrote by hand: same parameter group,
+    same arguments, so training gives identical numbers."""
+    config = TrainConfig(epochs=2, learning_rate=3e-3, seed=0)
+    runs = []
+    for by_hand in (True, False):
+        train, _ = separable_loaders()  # its own shuffling generator, the same for both runs
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        if by_hand:
+            optimizer = torch.optim.AdamW(
+                model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+            )
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=config.learning_rate, total_steps=config.epochs * len(train),
+                pct_start=pct_start,
+            )  # fmt: skip
+        else:
+            optimizer, scheduler = adamw_one_cycle(model, config, len(train), pct_start)
+        history = fit(model, train, classification_loss, config, "cpu", optimizer=optimizer,
+                      scheduler=scheduler, progress=False)  # fmt: skip
+        groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+        runs.append((history.train_losses, model.state_dict(), groups, scheduler.last_epoch))
+    (losses, state, groups, steps), (losses2, state2, groups2, steps2) = runs
+    assert losses == losses2 and groups == groups2 and steps == steps2 == 2 * len(train)
+    assert all(torch.equal(state[key], state2[key]) for key in state)
+
+
+def test_adamw_one_cycle_needs_a_train_config():
+    with pytest.raises(TypeError, match="TrainConfig"):
+        adamw_one_cycle(nn.Linear(2, 2), {"epochs": 1}, 10)
 
 
 def test_progress_bars_can_be_silenced(capsys):

@@ -3,13 +3,14 @@
 `tokenizer`: characters to ids. `model`: the recogniser (subsampling, BiGRU encoder, CTC
 head, speller with location-sensitive attention). `decoding`: greedy, beam and joint
 CTC-attention decoding. `alignment`: forced alignment and word segments. `dataset`: the
-corpora and their features. `recipe`: training, scores, shipped checkpoints
-(`python -m course_utils.asr.recipe` rebuilds them) and `recognize`.
+corpora and their features. `inference`: transcripts, CER / WER and `recognize` (any sample
+rate). `recipe`: training and the shipped checkpoints (`python -m course_utils.asr.recipe`
+rebuilds them).
 
 Notebook: 08_speech_recognition.
 """
 
-from . import alignment, dataset, decoding, model, recipe, tokenizer
+from . import alignment, dataset, decoding, inference, model, recipe, tokenizer
 from .alignment import (
     WordSegment,
     forced_align,
@@ -41,6 +42,8 @@ from .model import (
     ConvSubsampling,
     Recognizer,
     SpeechEncoder,
+    ctc_loss,
+    decoder_targets,
 )
 from .recipe import (
     CHECKPOINT_DIR,
@@ -64,6 +67,7 @@ __all__ = [
     "alignment",
     "dataset",
     "decoding",
+    "inference",
     "model",
     "recipe",
     "tokenizer",
@@ -84,7 +88,9 @@ __all__ = [
     "ConvSubsampling",
     "ctc_greedy_decode",
     "ctc_log_likelihood",
+    "ctc_loss",
     "CTCPrefixScorer",
+    "decoder_targets",
     "demo_digits_config",
     "EOS",
     "FeatureSet",

@@ -7,15 +7,20 @@
 - `FeatureSet`: log-mel features (standardised per utterance) and transcripts of a split,
   batched by length.
 
+Shapes: B batch (utterances), M mel bands, T frames, L tokens.
+
 Notebook: 08_speech_recognition.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+
 import torch
 
 from ..audio import LogMel, standardize
-from ..core import Profile
+from ..core import Profile, check_features, pad_batch
 from ..data import CorpusConfig, CorpusSplit, digits_config, sentences_config
 from .tokenizer import CharTokenizer
 
@@ -56,7 +61,9 @@ def log_mel_features(waveform: torch.Tensor, frontend: LogMel | None = None) -> 
     return standardize(frontend(waveform)[None])[0]
 
 
+@functools.lru_cache(maxsize=1)
 def _frontend() -> LogMel:
+    """The one log-mel front end (built once: `recognize` calls it for every utterance)."""
     return LogMel(SAMPLE_RATE, hop_length=HOP_LENGTH, n_mels=N_MELS)
 
 
@@ -108,13 +115,18 @@ class FeatureSet:
         return FeatureSet.from_features(pick(self.features), pick(self.texts), self.tokenizer,
                                         pick(self.voices))  # fmt: skip
 
+    def check(self, n_mels: int = N_MELS) -> None:
+        """Raise ValueError unless every utterance is (n_mels, frames), frames >= 1, finite.
+
+        The recipe calls this once, on the CPU, instead of the model at every step.
+        """
+        for i, features in enumerate(self.features):
+            frames = torch.tensor([features.shape[-1]])
+            check_features(features[None], n_mels, frames, name=f"features of utterance {i}")
+
     def batch(self, indices: list[int]) -> dict:
         """Pad the chosen utterances: features (B, n_mels, frames), lengths, targets, texts."""
-        chosen = [self.features[i] for i in indices]
-        lengths = torch.tensor([f.shape[-1] for f in chosen])
-        features = torch.zeros(len(chosen), N_MELS, int(lengths.max()))
-        for row, f in enumerate(chosen):
-            features[row, :, : f.shape[-1]] = f
+        features, lengths = pad_batch([self.features[i] for i in indices])  # (B, M, T), (B,)
         texts = [self.texts[i] for i in indices]
         targets, target_lengths = self.tokenizer.batch(texts)
         return {
@@ -125,6 +137,10 @@ class FeatureSet:
             "texts": texts,
             "indices": list(indices),  # positions in this FeatureSet
         }
+
+    def num_batches(self, batch_size: int) -> int:
+        """How many batches `batches(batch_size)` makes (counted, not padded)."""
+        return math.ceil(len(self) / batch_size)
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> list[dict]:
         """Batches of utterances of similar length (little padding); shuffled if `generator`."""

@@ -6,8 +6,13 @@
   hand-built table); `attention_beam_search` runs it on the speller, with CTC either
   re-ranking the finished hypotheses (``(1 - w) log p_att + w log p_ctc``, Kim et al. 2017) or
   scoring every prefix as it grows (`CTCPrefixScorer`, joint decoding, Watanabe et al. 2017).
-- `forced_align` / `word_segments`: where each character and word of a known transcript
-  lies in time, through `torchaudio.functional.forced_align`.
+
+Forced alignment (`forced_align`, `word_segments`) is in `course_utils.asr.alignment`. The
+decoders are public entry points: they check their input's values once per call
+(`check_features`), which the model's `forward` does not.
+
+Shapes: B batch, T frames of the scores (encoder frames), T' encoder frames, V vocabulary,
+N hypotheses, K candidate tokens.
 
 Notebook: 08_speech_recognition.
 """
@@ -22,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ..attention import padding_mask
+from ..core import check_features
 from .model import DecoderState, Recognizer
 from .tokenizer import BLANK, EOS
 
@@ -68,8 +74,10 @@ def ctc_greedy_decode(
 
 
 def _encoder_padding(model: Recognizer, features, lengths):
+    """Check the input once (decoders are public entry points), encode, mask the padding."""
+    check_features(features, model.config.n_mels, lengths)  # values too: once per call
     encoded, encoder_lengths = model.encode(features, lengths)
-    return encoded, encoder_lengths, padding_mask(encoder_lengths, encoded.shape[1])
+    return encoded, encoder_lengths, padding_mask(encoder_lengths, encoded.shape[1], False)
 
 
 @torch.no_grad()

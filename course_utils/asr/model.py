@@ -11,11 +11,16 @@ One network, three ways to train it (lesson 08):
   0.3. The CTC branch pushes the encoder towards monotonic alignments, which makes the
   attention learn faster and fail less on long utterances.
 
-Shapes: features arrive as ``(batch, n_mels, frames)`` (as torchaudio returns them) and are
+Features arrive as ``(batch, n_mels, frames)`` (as torchaudio returns them) and are
 transposed once, in `ConvSubsampling`, to ``(batch, frames, dim)``. Token ids are
-``(batch, tokens)`` with ``target_lengths`` (batch,). Decoding lives in
-`course_utils.asr.decoding`; the training recipe in `course_utils.asr.recipe`; the characters
-in `course_utils.asr.tokenizer`.
+``(batch, tokens)`` with ``target_lengths`` (batch,). `forward` checks shapes only; the
+values (lengths in range, no NaN) are checked once where data enters: `train_recognizer`,
+`transcribe`, `recognize` and the decoders, so a training step never waits on the GPU for a
+check. Decoding lives in `course_utils.asr.decoding`; the training recipe in
+`course_utils.asr.recipe`; the characters in `course_utils.asr.tokenizer`.
+
+Shapes: B batch, M mel bands, T frames, T' frames after subsampling (T / 4), C channels,
+D encoder output width, E character embedding size, L tokens, V vocabulary.
 
 Notebook: 08_speech_recognition.
 """
@@ -29,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..attention import LocationSensitiveAttention, padding_mask
+from ..core import check_features
 from .tokenizer import BLANK, EOS
 
 __all__ = [
@@ -38,6 +44,8 @@ __all__ = [
     "ConvSubsampling",
     "Recognizer",
     "SpeechEncoder",
+    "ctc_loss",
+    "decoder_targets",
 ]
 
 
@@ -140,10 +148,11 @@ class ConvSubsampling(nn.Module):
         for block in (self.conv[:2], self.conv[2:]):  # (B, C, T, M) -> (B, C, T/2, M/2), twice
             # Zero the padded frames before each convolution, so that the last valid frames
             # see the zeros they see at the end of an unpadded utterance: no padding leaks in.
-            x = block(x.masked_fill(padding_mask(valid_lengths, x.shape[2])[:, None, :, None], 0))
+            padded = padding_mask(valid_lengths, x.shape[2], validate=False)  # (B, T)
+            x = block(x.masked_fill(padded[:, None, :, None], 0))
             valid_lengths = torch.div(valid_lengths - 1, 2, rounding_mode="floor") + 1
         batch, channels, frames, mels = x.shape
-        x = x.permute(0, 2, 1, 3).reshape(batch, frames, channels * mels)  # (B, T/4, C*M/4)
+        x = x.permute(0, 2, 1, 3).reshape(batch, frames, channels * mels)  # (B, T', C * M/4)
         return self.proj(x), self.output_lengths(lengths)
 
 
@@ -293,8 +302,12 @@ class Recognizer(nn.Module):
     def encode(
         self, features: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """features (B, n_mels, frames) -> encoded (B, frames', 2 * encoder_dim), lengths'."""
-        _check_features(features, lengths, self.config.n_mels)
+        """features (B, n_mels, frames) -> encoded (B, frames', 2 * encoder_dim), lengths'.
+
+        Checks shapes only (`check_features(..., values=False)`): the callers that take data
+        from outside (`transcribe`, the decoders, `train_recognizer`) check the values.
+        """
+        check_features(features, self.config.n_mels, lengths, values=False)
         return self.encoder(features, lengths)
 
     def ctc_log_probs(self, encoded: torch.Tensor) -> torch.Tensor:
@@ -313,7 +326,7 @@ class Recognizer(nn.Module):
         ctc = ctc_loss(log_probs, targets, encoder_lengths, target_lengths)
         if self.decoder is None:
             return ASROutput(ctc, ctc, None, log_probs, encoder_lengths, None, None)
-        padding = padding_mask(encoder_lengths, encoded.shape[1])  # (B, T') True = padding
+        padding = padding_mask(encoder_lengths, encoded.shape[1], validate=False)  # (B, T')
         inputs, outputs = decoder_targets(targets, target_lengths)  # (B, L + 1) each
         logits, alignments = self.decoder(encoded, padding, inputs)
         attention = F.cross_entropy(
@@ -355,27 +368,9 @@ def decoder_targets(
         ([[1, 5, 6, 0]], [[5, 6, 1, -100]])
     """
     batch, width = targets.shape
-    valid = ~padding_mask(target_lengths, width)  # (B, L) True = a real token
+    valid = ~padding_mask(target_lengths, width, validate=False)  # (B, L) True = a real token
     body = torch.where(valid, targets, 0)
     inputs = torch.cat([body.new_full((batch, 1), EOS), body], dim=1)  # (B, L + 1)
     outputs = torch.cat([torch.where(valid, targets, -100), body.new_full((batch, 1), -100)], 1)
     outputs[torch.arange(batch), target_lengths] = EOS
     return inputs, outputs
-
-
-def _check_features(features: torch.Tensor, lengths: torch.Tensor, n_mels: int) -> None:
-    if features.ndim != 3 or features.shape[1] != n_mels:
-        raise ValueError(
-            f"expected features of shape (batch, n_mels={n_mels}, frames), "
-            f"got {tuple(features.shape)}"
-        )
-    if lengths.shape != (features.shape[0],):
-        raise ValueError(
-            f"lengths must have shape (batch,) = ({features.shape[0]},), got {tuple(lengths.shape)}"
-        )
-    if int(lengths.min()) < 1 or int(lengths.max()) > features.shape[-1]:
-        raise ValueError(
-            f"lengths must be in [1, frames={features.shape[-1]}], got {lengths.tolist()}"
-        )
-    if not torch.isfinite(features).all():
-        raise ValueError("features contain NaN or inf")

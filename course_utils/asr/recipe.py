@@ -1,14 +1,17 @@
 """Speech recognition, end to end: lesson 08's training recipe, scores and checkpoints.
 
-The data and its features are in `course_utils.asr.dataset` (re-exported here for the
-lesson: `asr.recipe.FeatureSet`, `asr.recipe.asr_corpus_configs`, ...).
+The data and its features are in `course_utils.asr.dataset`, transcripts and scores in
+`course_utils.asr.inference`; both are re-exported here for the lesson
+(`asr.recipe.FeatureSet`, `asr.recipe.score`, `asr.recipe.recognize`, ...).
 
+- `ASRRecipe`: the training settings (frozen), stored whole in every checkpoint;
 - `train_recognizer`: VTLP and SpecAugment per batch, the joint loss, AdamW with a one-cycle
-  schedule through `course_utils.fit`; validation CER after every epoch;
-- `transcribe` and `score`: CTC greedy, attention greedy or beam search (with CTC
-  rescoring), and CER / WER;
-- `load_recognizer` / `build_checkpoints`: the recognisers shipped with the course, and the
-  one command that rebuilds them: ``python -m course_utils.asr.recipe --overwrite``.
+  schedule (`course_utils.training.adamw_one_cycle`) through `course_utils.fit`; validation
+  CER after every epoch;
+- `load_recognizer` / `build_checkpoints`: the recognisers shipped with the course (package
+  data of `course_utils.asr`, found with `importlib.resources`), and what rebuilds them;
+- `main`: ``python -m course_utils.asr.recipe`` rebuilds them into the data folder
+  (``data/checkpoints/``), or where ``--folder`` says.
 
 Notebook: 08_speech_recognition.
 """
@@ -18,18 +21,25 @@ from __future__ import annotations
 import argparse
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import torch
-import torchaudio.functional as AF
 
 from ..augment import FrequencyWarp, SpecAugment, SpecAugmentConfig
-from ..core import Profile, check_float_waveform, check_sample_rate, get_profile
+from ..core import Profile, data_dir, get_profile
 from ..data import build_corpus
 from ..distributed import init_distributed, is_main_process
-from ..metrics import error_rate
-from ..training import History, TrainConfig, fit, load_checkpoint, save_checkpoint, to_device
+from ..training import (
+    History,
+    TrainConfig,
+    adamw_one_cycle,
+    fit,
+    load_checkpoint,
+    save_checkpoint,
+    to_device,
+)
 from .dataset import (
     N_MELS,
     SAMPLE_RATE,
@@ -39,12 +49,13 @@ from .dataset import (
     log_mel_features,
     long_digits_config,
 )
-from .decoding import attention_beam_search, attention_greedy_decode, ctc_greedy_decode
+from .inference import DECODERS, recognize, score, transcribe
 from .model import ASRConfig, Recognizer
 from .tokenizer import CharTokenizer
 
 __all__ = [
     "CHECKPOINT_DIR",
+    "DECODERS",
     "ASRHistory",
     "ASRRecipe",
     "FeatureSet",
@@ -56,18 +67,20 @@ __all__ = [
     "log_mel_features",
     "recognize",
     "long_digits_config",
+    "main",
     "score",
     "train_recognizer",
     "transcribe",
 ]
 
-CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
-DECODERS = ("ctc", "attention", "beam")
+# The shipped recognisers: package data of course_utils.asr (pyproject's package-data), found
+# through importlib.resources so that a wheel finds them as an editable install does.
+CHECKPOINT_DIR = Path(str(resources.files(__package__) / "checkpoints"))
 
 
 @dataclass(frozen=True)
 class ASRRecipe:
-    """How lesson 08 trains a recogniser."""
+    """How lesson 08 trains a recogniser (frozen; `build_checkpoints` stores all of it)."""
 
     epochs: int = 12  # passes over the training utterances
     batch_size: int = 32  # utterances per step
@@ -96,7 +109,7 @@ class _Batches:
     def __init__(self, data: FeatureSet, batch_size: int, seed: int):
         self.data, self.batch_size = data, batch_size
         self.generator = torch.Generator().manual_seed(seed)
-        self.n = len(data.batches(batch_size))
+        self.n = data.num_batches(batch_size)  # counted, not padded
 
     def __len__(self) -> int:
         return self.n
@@ -124,7 +137,13 @@ def train_recognizer(
     Returns:
         an `ASRHistory`: per-step losses (total, CTC and speller terms), per-epoch validation
         "cer", and the watched alignments.
+
+    Raises:
+        ValueError: features of the wrong size or holding NaN or inf (checked once, here,
+            not by the model at every step).
     """
+    train.check(model.config.n_mels)
+    validation.check(model.config.n_mels)
     warp = FrequencyWarp(N_MELS, SAMPLE_RATE, max_factor=recipe.max_warp).to(device)
     masks = SpecAugment(recipe.spec_augment).to(device)
     if recipe.validation_utterances is not None and len(validation) > recipe.validation_utterances:
@@ -158,12 +177,7 @@ def train_recognizer(
     loader = _Batches(train, recipe.batch_size, recipe.seed)
     config = TrainConfig(epochs=recipe.epochs, learning_rate=recipe.learning_rate,
                          seed=recipe.seed, grad_clip=5.0)  # fmt: skip
-    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate,
-                                  weight_decay=config.weight_decay)  # fmt: skip
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * len(loader),
-        pct_start=0.15,
-    )  # fmt: skip
+    optimizer, scheduler = adamw_one_cycle(model, config, len(loader), pct_start=0.15)
     warp.train()
     masks.train()
     history = fit(model, loader, loss_fn, config, device, validation_batches, evaluate,
@@ -172,105 +186,34 @@ def train_recognizer(
                       alignments)  # fmt: skip
 
 
-@torch.no_grad()
-def transcribe(
-    model: Recognizer,
-    data: FeatureSet,
-    decoder: str,
-    device: torch.device | str,
-    beam_size: int = 4,
-    ctc_weight: float = 0.3,
-    ctc_mode: str = "rescore",
-    batches: list[dict] | None = None,
-) -> list[str]:
-    """Transcripts of every utterance of `data`, in its order.
-
-    Args:
-        decoder: "ctc" (greedy CTC), "attention" (greedy speller) or "beam" (speller beam
-            search of `beam_size` with CTC weighted by `ctc_weight`, either re-ranking the
-            finished hypotheses, ``ctc_mode="rescore"``, or scoring every step, "prefix";
-            see `course_utils.asr.decoding.attention_beam_search`).
-        batches: `data.batches(...)` to reuse (default: made here).
-    """
-    if decoder not in DECODERS:
-        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
-    was_training = model.training
-    model.eval().to(device)
-    decode = data.tokenizer.decode
-    hypotheses: list[str] = [""] * len(data)
-    if decoder == "beam":
-        for i, features in enumerate(data.features):
-            best = attention_beam_search(model, features.to(device), beam_size=beam_size,
-                                         ctc_weight=ctc_weight, ctc_mode=ctc_mode)  # fmt: skip
-            hypotheses[i] = decode(best[0].tokens if best else [])
-    else:  # greedy decoders run on batches
-        for batch in batches if batches is not None else data.batches(64):
-            features, lengths = batch["features"].to(device), batch["lengths"].to(device)
-            if decoder == "ctc":
-                encoded, encoder_lengths = model.encode(features, lengths)
-                ids = ctc_greedy_decode(model.ctc_log_probs(encoded), encoder_lengths)
-            else:
-                ids, _ = attention_greedy_decode(model, features, lengths)
-            for index, row in zip(batch["indices"], ids, strict=True):
-                hypotheses[index] = decode(row)
-    model.train(was_training)
-    return hypotheses
-
-
-def score(
-    model: Recognizer,
-    data: FeatureSet,
-    decoder: str,
-    device: torch.device | str,
-    **options,
-) -> dict[str, float]:
-    """CER and WER of `model` on `data` with `decoder` (options: see `transcribe`)."""
-    hypotheses = transcribe(model, data, decoder, device, **options)
-    return {
-        "cer": error_rate(data.texts, hypotheses, "char"),
-        "wer": error_rate(data.texts, hypotheses, "word"),
-    }
-
-
-@torch.no_grad()
-def recognize(
-    model: Recognizer,
-    waveform: torch.Tensor,
-    sample_rate: int,
-    tokenizer: CharTokenizer | None = None,
-    decoder: str = "attention",
-) -> str:
-    """Transcribe one utterance at any sample rate: resample to 16 kHz, features, decode.
-
-    Args:
-        waveform: (time,) float audio in [-1, 1].
-        sample_rate: its rate in Hz (resampled to 16 kHz when different).
-        decoder: "ctc", "attention" or "beam" (see `transcribe`).
-    """
-    waveform = torch.as_tensor(waveform, dtype=torch.float32)
-    check_float_waveform(waveform.numpy(), "waveform")
-    check_sample_rate(sample_rate)
-    if sample_rate != SAMPLE_RATE:
-        waveform = AF.resample(waveform, sample_rate, SAMPLE_RATE)
-    tokenizer = tokenizer or CharTokenizer()
-    data = FeatureSet.from_features([log_mel_features(waveform)], [""], tokenizer)
-    device = next(model.parameters()).device
-    return transcribe(model, data, decoder, device)[0]
-
-
 # --------------------------------------------------------------------------- checkpoints
 
 
 def checkpoint_path(attention: str = "location") -> Path:
-    """Where the shipped recogniser with `attention` ("location" or "content") lives."""
+    """Where the shipped recogniser with `attention` ("location" or "content") lives.
+
+    The file is package data of `course_utils.asr` (found with `importlib.resources`).
+    """
     return CHECKPOINT_DIR / f"asr_{attention}.pt"
 
 
 def load_recognizer(
     path: str | Path | None = None, attention: str = "location"
 ) -> tuple[Recognizer, dict]:
-    """A shipped (or any saved) recogniser in eval mode, and its metadata (config, scores)."""
-    path = Path(path) if path is not None else checkpoint_path(attention)
+    """A shipped (or any saved) recogniser in eval mode, and its metadata (config, scores).
+
+    Args:
+        path: a file written by `build_checkpoints`; None (default) loads the shipped one.
+        attention: which shipped recogniser, "location" (default) or "content".
+    """
+    if path is None:
+        shipped = resources.files(__package__).joinpath("checkpoints", f"asr_{attention}.pt")
+        with resources.as_file(shipped) as file:  # a real file even from a zipped install
+            return _load(Path(file))
+    return _load(Path(path))
+
+
+def _load(path: Path) -> tuple[Recognizer, dict]:
     if not path.is_file():
         raise FileNotFoundError(
             f"no recogniser at {path}; build it with `python -m course_utils.asr.recipe`"
@@ -291,7 +234,7 @@ def build_checkpoints(
     attentions: tuple[str, ...] = ("location", "content"),
     profile: Profile | None = None,
     recipe: ASRRecipe = ASRRecipe(),
-    folder: str | Path = CHECKPOINT_DIR,
+    folder: str | Path | None = None,
     overwrite: bool = False,
     device: torch.device | str = "cpu",
     progress: bool = True,
@@ -299,14 +242,20 @@ def build_checkpoints(
     """Train the course's recognisers from scratch and save them (what ships with the course).
 
     One `Recognizer` per attention kind, the joint loss, `recipe`, the full profile's digit
-    strings and sentences. The metadata records the config, recipe, training time and the
-    test scores, so a learner can compare a rebuilt checkpoint with the shipped one.
+    strings and sentences. The metadata records the config, the whole recipe
+    (`dataclasses.asdict`), training time and the test scores, so a run can be reproduced
+    from the file and a rebuilt checkpoint compared with the shipped one.
+
+    Args:
+        folder: where to write; None (default) is the data folder, ``cu.data_dir() /
+            "checkpoints"``. The shipped files are replaced only when told so: pass
+            ``folder=CHECKPOINT_DIR`` (``--folder course_utils/asr/checkpoints``).
 
     Returns:
         the paths written. Existing files are kept unless `overwrite` (FileExistsError).
     """
     profile = profile or get_profile("full")
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else data_dir() / "checkpoints"
     targets = [folder / checkpoint_path(kind).name for kind in attentions]
     existing = [str(path) for path in targets if path.exists()]
     if existing and not overwrite:
@@ -326,13 +275,7 @@ def build_checkpoints(
         scores = {decoder: score(model, test, decoder, "cpu") for decoder in ("ctc", "attention")}
         metadata = {
             "config": model.config.to_dict(),
-            "recipe": {
-                "epochs": recipe.epochs,
-                "batch_size": recipe.batch_size,
-                "learning_rate": recipe.learning_rate,
-                "max_warp": recipe.max_warp,
-                "seed": recipe.seed,
-            },  # fmt: skip
+            "recipe": asdict(recipe),  # all of it: the run can be repeated from the file
             "train_seconds": round(seconds, 1),
             "threads": torch.get_num_threads(),
             "device": str(device),
@@ -350,23 +293,32 @@ def _half(model: Recognizer) -> Recognizer:
     return copy.deepcopy(model).half()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[Path]:
+    """``python -m course_utils.asr.recipe``: rebuild lesson 08's recognisers.
+
+    They are written to the data folder (``data/checkpoints/``) unless ``--folder`` names
+    another, e.g. ``--folder course_utils/asr/checkpoints`` to replace the shipped ones.
+    """
     parser = argparse.ArgumentParser(
-        description="Rebuild lesson 08's shipped recognisers (course_utils/asr/checkpoints/)."
+        description="Rebuild lesson 08's recognisers (the shipped ones are in "
+        "course_utils/asr/checkpoints/)."
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing checkpoints")
     parser.add_argument(
         "--attention", nargs="+", default=["location", "content"],
         choices=["location", "content"], help="which recognisers to build",
     )  # fmt: skip
-    parser.add_argument("--folder", default=str(CHECKPOINT_DIR), help="where to write them")
+    parser.add_argument(
+        "--folder", default=None,
+        help="where to write them (default: the data folder's checkpoints/)",
+    )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     args = parser.parse_args(argv)
     # Under torchrun: start the process group first, so "cuda" means this process's own GPU
     # for everything the recipe moves there before `fit` (a no-op in one process).
     device = init_distributed(args.device)
-    build_checkpoints(tuple(args.attention), folder=args.folder, overwrite=args.overwrite,
-                      device=device)  # fmt: skip
+    return build_checkpoints(tuple(args.attention), folder=args.folder,
+                             overwrite=args.overwrite, device=device)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import torch
 
+from ..core import pad_batch
+
 __all__ = ["BLANK", "EOS", "CharTokenizer"]
 
 BLANK, EOS = 0, 1  # CTC's blank and the decoder's start/end-of-sentence share no character
@@ -54,9 +56,5 @@ class CharTokenizer:
 
     def batch(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Encode and pad with 0: ids (batch, max_tokens) long and lengths (batch,) long."""
-        encoded = [self.encode(text) for text in texts]
-        lengths = torch.tensor([len(ids) for ids in encoded], dtype=torch.long)
-        ids = torch.zeros(len(encoded), max(int(lengths.max()), 1), dtype=torch.long)
-        for i, row in enumerate(encoded):
-            ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-        return ids, lengths
+        encoded = [torch.tensor(self.encode(text), dtype=torch.long) for text in texts]
+        return pad_batch(encoded, min_length=1)  # one column even if every text is empty

@@ -1,7 +1,10 @@
 """Input checks shared by the attention modules of this folder (private to it).
 
 Each raises ValueError saying what shape or value was expected, so a wrong call fails at the
-public boundary with a sentence instead of deep inside a matrix product.
+public boundary with a sentence instead of deep inside a matrix product. None of them reads
+a tensor's values (only shapes and dtypes), so they cost no GPU sync inside a `forward`.
+
+Shapes: B batch, K keys.
 
 Notebook: 01_attention_as_weighted_average.
 """

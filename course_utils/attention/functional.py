@@ -17,6 +17,9 @@ its gradients stay finite.
 The modules built on these functions are in `layers` (additive, dot-product, pooling,
 location-sensitive) and `transformer` (multi-head attention and the encoder block).
 
+Shapes: B batch, T frames, Q queries, K keys, Dv features per value; "..." any leading axes
+(batch, and heads when there are several).
+
 Notebook: 01_attention_as_weighted_average.
 """
 
@@ -39,12 +42,17 @@ __all__ = [
 ]
 
 
-def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+def padding_mask(
+    lengths: torch.Tensor, max_len: int | None = None, validate: bool = True
+) -> torch.Tensor:
     """Mark the padded frames of a batch: True where a frame lies past its sequence's length.
 
     Args:
         lengths: (batch,) integer numbers of valid frames, e.g. from `frame_lengths`.
         max_len: padded length; None (default) uses `lengths.max()`.
+        validate: check that no length is negative or above `max_len` (default True). The
+            check reads `lengths` back, a GPU-to-CPU sync: a model's `forward` passes False
+            (with `max_len`) once its public entry point has checked the lengths.
 
     Returns:
         bool (batch, max_len), **True = padding**, on `lengths`' device; pass it as a module's
@@ -60,13 +68,14 @@ def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Ten
     check_tensor(lengths, "lengths", (1,), "(batch,)")
     if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
         raise TypeError(f"lengths must be an integer tensor, got {lengths.dtype}")
-    longest = int(lengths.max()) if lengths.numel() else 0
-    if lengths.numel() and int(lengths.min()) < 0:
-        raise ValueError(f"lengths must be >= 0, got {lengths.tolist()}")
-    if max_len is None:
-        max_len = longest
-    elif max_len < longest:
-        raise ValueError(f"max_len={max_len} is shorter than the longest sequence ({longest})")
+    if validate or max_len is None:
+        longest = int(lengths.max()) if lengths.numel() else 0
+        if validate and lengths.numel() and int(lengths.min()) < 0:
+            raise ValueError(f"lengths must be >= 0, got {lengths.tolist()}")
+        if max_len is None:
+            max_len = longest
+        elif validate and max_len < longest:
+            raise ValueError(f"max_len={max_len} is shorter than the longest sequence ({longest})")
     frames = torch.arange(max_len, device=lengths.device)
     return frames[None, :] >= lengths[:, None]  # (B, T)
 

@@ -5,6 +5,10 @@ weights without hidden state, and takes `padding_mask` (batch, keys) with **True
 (the polarity of `nn.MultiheadAttention`'s `key_padding_mask`), converted once with `~` to
 the functional API's True = may attend.
 
+Shapes: B batch, Q queries, K keys, T frames (pooling), D features per frame, Dv features
+per value, A the additive attention's hidden size (its tanh layer; never heads, which are H in
+`transformer`).
+
 Notebook: 02_additive_attention (03_dot_product_attention, 08_speech_recognition).
 """
 
@@ -32,7 +36,7 @@ def _additive_scores(
 ) -> torch.Tensor:
     """v^T tanh(q' + k') for every query-key pair, from already projected (..., n, hidden)."""
     hidden = torch.tanh(projected_queries[..., :, None, :] + projected_keys[..., None, :, :])
-    return v(hidden).squeeze(-1)  # (B, Q, K, H) -> (B, Q, K)
+    return v(hidden).squeeze(-1)  # (B, Q, K, A) -> (B, Q, K)
 
 
 class AdditiveAttention(nn.Module):
@@ -286,7 +290,7 @@ class LocationSensitiveAttention(nn.Module):
         batch, num_keys, _ = keys.shape
         if projected_keys is None:
             projected_keys = self.project_keys(keys)
-        energy = projected_keys + self.query_proj(query)[:, None]  # (B, K, H)
+        energy = projected_keys + self.query_proj(query)[:, None]  # (B, K, A)
         if self.use_location:
             expected = (batch, self.in_channels, num_keys)
             if previous_weights is None or tuple(previous_weights.shape) != expected:
@@ -296,7 +300,7 @@ class LocationSensitiveAttention(nn.Module):
                     f"got {got}"
                 )
             location = self.location_conv(previous_weights).transpose(1, 2)  # (B, K, filters)
-            energy = energy + self.location_proj(location)  # (B, K, H)
+            energy = energy + self.location_proj(location)  # (B, K, A)
         scores = self.v(torch.tanh(energy)).squeeze(-1)  # (B, K)
         mask = _key_mask(padding_mask, keys)  # (B, 1, K) True = attend, or None
         weights = masked_softmax(scores, None if mask is None else mask[:, 0])  # (B, K)

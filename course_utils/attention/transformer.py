@@ -8,6 +8,9 @@ the weights of an `nn.MultiheadAttention`, which the tests use as the trusted re
 Masks follow `course_utils.attention`: modules take `padding_mask` (batch, keys) bool with
 **True = padding**, and convert it once to the functional polarity, **True = may attend**.
 
+Shapes: B batch, T frames, Q queries, K keys, H heads, Dh features per head (head_dim),
+E embed_dim = H * Dh, D features of a positional encoding.
+
 Notebook: 04_multi_head_self_attention.
 """
 

@@ -1,6 +1,7 @@
 """Audio in and out, and the features models read.
 
-`io`: load and save through soundfile, resample, mono, normalise, play. `features`:
+`io`: load and save through soundfile, resample (and the one polyphase filter the corpus
+resamples with), mono, normalise, play. `features`:
 log-mel, MFCC and deltas on torchaudio's transforms, and the per-clip standardisation.
 
 Notebook: 05_audio_features_and_data.
@@ -22,6 +23,7 @@ from .io import (
     normalize,
     play,
     resample,
+    resampling_filter,
     rms_db,
     save_audio,
     to_mono,
@@ -41,6 +43,7 @@ __all__ = [
     "num_frames",
     "play",
     "resample",
+    "resampling_filter",
     "rms_db",
     "save_audio",
     "standardize",

@@ -5,6 +5,8 @@ scale and filter normalisation, power spectrogram, reflect padding, centred fram
 lessons can put the two side by side and get the same numbers. Features keep torchaudio's
 layout (..., n_mels, frames); sequence models transpose once, at their input.
 
+Shapes: B batch, M mel bands, T frames.
+
 Notebook: 05_audio_features_and_data.
 """
 
@@ -310,27 +312,40 @@ def frame_lengths(lengths: torch.Tensor, hop_length: int) -> torch.Tensor:
     return 1 + lengths.to(torch.int64) // hop_length
 
 
-def standardize(features: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+def standardize(
+    features: torch.Tensor,
+    lengths: torch.Tensor | None = None,
+    per_band: bool = False,
+    validate: bool = True,
+) -> torch.Tensor:
     """Give each clip zero mean and unit variance over its valid frames (padding becomes 0).
 
     Per-clip statistics make a model blind to the recording level and microphone gain, which
-    matters when it meets real recordings after training on synthetic speech.
+    matters when it meets real recordings after training on synthetic speech. With
+    `per_band`, each mel band of each clip gets its own mean and variance over the clip's
+    frames (lesson 07's detectors: a scene's background sets each band's reference).
 
     Args:
         features: (batch, n_mels, frames).
         lengths: (batch,) valid frames of each clip; None means all.
+        per_band: statistics per (clip, band) over frames, instead of per clip over all
+            bands and frames (default False).
+        validate: check `lengths` against the frames (default True; see `padding_mask`).
 
     Example:
         >>> x = standardize(torch.randn(2, 40, 101) * 5 + 3)
         >>> abs(x.mean().item()) < 1e-4, round(x.std().item(), 2)
         (True, 1.0)
+
+    Notebook: 06_audio_classification (and 07_sound_event_detection, per band).
     """
-    batch, _, frames = features.shape
+    batch, n_mels, frames = features.shape
     if lengths is None:
         valid = torch.ones(batch, 1, frames, dtype=torch.bool, device=features.device)
     else:
-        valid = ~padding_mask(lengths, frames)[:, None]  # (B, 1, T), True = valid
-    count = valid.sum(dim=(1, 2), keepdim=True) * features.shape[1]  # (B, 1, 1)
-    mean = (features * valid).sum(dim=(1, 2), keepdim=True) / count
-    var = (((features - mean) * valid) ** 2).sum(dim=(1, 2), keepdim=True) / count
+        valid = ~padding_mask(lengths, frames, validate)[:, None]  # (B, 1, T), True = valid
+    over = (2,) if per_band else (1, 2)  # frames, or bands and frames
+    count = valid.sum(dim=(1, 2), keepdim=True) * (1 if per_band else n_mels)  # (B, 1, 1)
+    mean = (features * valid).sum(dim=over, keepdim=True) / count  # (B, M or 1, 1)
+    var = (((features - mean) * valid) ** 2).sum(dim=over, keepdim=True) / count
     return torch.where(valid, (features - mean) / (var + 1e-5).sqrt(), 0.0)

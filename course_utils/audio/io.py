@@ -10,6 +10,7 @@ Notebook: 00_welcome_and_setup (and 05_audio_features_and_data for resampling).
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -18,10 +19,20 @@ import numpy as np
 import soundfile as sf
 import torch
 import torchaudio.functional as AF
+from scipy import signal
 
 from ..core import atomic_write, check_sample_rate, check_waveform
 
-__all__ = ["load_audio", "save_audio", "resample", "to_mono", "normalize", "rms_db", "play"]
+__all__ = [
+    "load_audio",
+    "normalize",
+    "play",
+    "resample",
+    "resampling_filter",
+    "rms_db",
+    "save_audio",
+    "to_mono",
+]
 
 _EXPECTED_FORMATS = "WAV, FLAC or OGG (read with soundfile/libsndfile)"
 _MAX_CHANNELS = 32  # more "channels" than this is almost surely a (time, channels) array
@@ -172,6 +183,36 @@ def resample(
     if orig == new:
         return tensor
     return AF.resample(tensor, orig, new)
+
+
+@functools.lru_cache(maxsize=256)
+def resampling_filter(up: int, down: int, dtype: str = "float64") -> np.ndarray:
+    """The low-pass FIR `scipy.signal.resample_poly` designs for up / down, designed once.
+
+    `resample_poly` designs this filter (a Kaiser-windowed sinc, beta 5, 20 taps per phase of
+    the larger rate) on every call; the corpus resamples thousands of clips at a few ratios,
+    so the filter is designed once per ratio and passed as its `window`. Numpy only (the
+    corpus workers use it without torch): `resample` above is the torch path.
+
+    Args:
+        up, down: the resampling factors, e.g. 16000 / 22050 reduced to 320 / 441.
+        dtype: numpy dtype of the taps (default "float64", what scipy designs).
+
+    Returns:
+        read-only taps, (20 * max(up, down) + 1,).
+
+    Example:
+        >>> taps = resampling_filter(2, 3)
+        >>> taps.shape, bool(np.allclose(taps.sum(), 1.0, atol=1e-3))
+        ((61,), True)
+
+    Notebook: 05_audio_features_and_data.
+    """
+    max_rate = max(up, down)
+    taps = signal.firwin(20 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+    taps = taps.astype(dtype, copy=False)
+    taps.flags.writeable = False
+    return taps
 
 
 def to_mono(waveform: np.ndarray | torch.Tensor) -> torch.Tensor:

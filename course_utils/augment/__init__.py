@@ -1,9 +1,10 @@
 """Augmentation: what runs offline on waveforms, and what runs per training batch.
 
 Offline, in numpy, when the corpus is generated: `waveform` (gain, shift, noise at an SNR,
-and `augment`, which applies everything), `rooms` (reverberation, telephone and band limits),
-`perturb` (speed and pitch). Per batch, in torch, on the training device: `batch` (noise,
-echo, VTLP frequency warping) and `specaugment` (masks on features).
+`snr_gain`, the one SNR formula the whole package uses, and `augment`, which applies
+everything), `rooms` (reverberation, telephone and band limits), `perturb` (speed and pitch).
+Per batch, in torch, on the training device: `batch` (noise, echo, VTLP frequency warping)
+and `specaugment` (masks on features).
 
 Notebook: 05_audio_features_and_data.
 """
@@ -41,6 +42,7 @@ from .waveform import (
     augment,
     colored_noise,
     pad_or_crop,
+    snr_gain,
     time_shift,
 )
 
@@ -67,6 +69,7 @@ __all__ = [
     "reverberate",
     "room_impulse_response",
     "shift_pitch",
+    "snr_gain",
     "spec_augment",
     "spec_augment_mask",
     "SpecAugment",

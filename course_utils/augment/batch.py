@@ -1,14 +1,15 @@
-"""Augmentation on the fly, per training batch: noise at a random SNR and VTLP.
+"""Augmentation on the fly, per training batch: noise at a random SNR, an echo, and VTLP.
 
-The corpus clips are augmented once, when generated (`course_utils.augment`); a model that
-sees each clip many times also profits from fresh variations at every epoch. Two are cheap
-enough to draw per batch, on any device:
+The corpus clips are augmented once, when generated (`course_utils.augment.waveform`); a
+model that sees each clip many times also profits from fresh variations at every epoch.
+Three are cheap enough to draw per batch, on any device:
 
 - `NoiseMixer`: coloured noise at a random signal-to-noise ratio, added to the waveforms;
 - `Echo`: one strong reflection (a hard wall, a voice variant with an echo), 30-250 ms late;
 - `FrequencyWarp`: vocal tract length perturbation (VTLP) of the log-mel features.
 
-Both are `nn.Module`s that act in training mode and are the identity in eval mode.
+All three are `nn.Module`s that act in training mode and are the identity in eval mode; they
+draw from torch's global generator (`course_utils.set_seed` repeats a run).
 
 VTLP. A longer or shorter vocal tract moves every formant by about the same factor: a child's
 formants sit 20-40 % above an adult man's. A model trained on some voices meets new ones whose
@@ -18,6 +19,8 @@ alpha * f. On log-mel features this is a resampling of the mel axis, cheap and d
 
 Waveforms are (batch, time); features keep torchaudio's layout (batch, n_mels, frames); the
 band centres follow the Slaney mel scale that `course_utils.audio.features.LogMel` uses.
+
+Shapes: B batch, T samples (waveforms) or frames (features), M mel bands.
 
 Notebook: 06_audio_classification (section "Augmentation").
 """
@@ -32,7 +35,7 @@ import torch
 from torch import nn
 
 from ..core import check_number, check_sample_rate, check_waveform
-from .waveform import NOISE_COLORS, colored_noise
+from .waveform import NOISE_COLORS, colored_noise, snr_gain
 
 __all__ = ["Echo", "FrequencyWarp", "NoiseMixer", "frequency_warp", "mel_band_centers"]
 
@@ -142,7 +145,7 @@ class NoiseMixer(nn.Module):
 
     Noise comes from a bank of clips made once by `course_utils.augment.colored_noise`
     (white, pink, brown) and read from a random place; its level is set per example so that
-    the clip-to-noise power ratio is the drawn SNR, as `augment.add_noise` does.
+    the clip-to-noise power ratio is the drawn SNR (`snr_gain`, as `add_noise` does).
 
     Args:
         sample_rate: rate of the waveforms in Hz.
@@ -195,7 +198,7 @@ class NoiseMixer(nn.Module):
         snr_db = torch.empty(batch, device=device).uniform_(*self.snr_db_range)
         signal_power = waveform.pow(2).mean(dim=1).clamp_min(1e-10)
         noise_power = noise.pow(2).mean(dim=1).clamp_min(1e-10)
-        scale = (signal_power / (noise_power * 10 ** (snr_db / 10))).sqrt()  # (B,)
+        scale = snr_gain(signal_power, noise_power, snr_db)  # (B,)
         chosen = (torch.rand(batch, device=device) < self.prob).to(waveform.dtype)
         return waveform + (chosen * scale)[:, None] * noise
 

@@ -12,28 +12,18 @@ Notebook: 05_audio_features_and_data (section "Augmentation").
 
 from __future__ import annotations
 
-import functools
 from fractions import Fraction
 
 import numpy as np
 from scipy import signal
 
+from ..audio import resampling_filter
 from ..core import check_float_waveform, check_number, check_sample_rate
 
 __all__ = ["change_speed", "shift_pitch"]
 
 _WSOLA_FRAME_S = 0.032  # frame of the time stretch: a few pitch periods of speech
 _WSOLA_TOLERANCE_S = 0.008  # search range, one pitch period down to 62 Hz voices
-
-
-@functools.lru_cache(maxsize=256)
-def _resampling_filter(up: int, down: int) -> np.ndarray:
-    # The same low-pass that resample_poly designs by default, designed once per ratio.
-    max_rate = max(up, down)
-    taps = signal.firwin(20 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
-    taps = taps.astype(np.float32)
-    taps.flags.writeable = False
-    return taps
 
 
 def change_speed(waveform: np.ndarray, factor: float) -> np.ndarray:
@@ -61,7 +51,7 @@ def change_speed(waveform: np.ndarray, factor: float) -> np.ndarray:
     if ratio == 1:
         return waveform.copy()
     up, down = ratio.denominator, ratio.numerator  # factor p/q: keep q/p as many samples
-    taps = _resampling_filter(up, down)
+    taps = resampling_filter(up, down, "float32")  # designed once per ratio
     return signal.resample_poly(waveform, up, down, window=taps).astype(np.float32, copy=False)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "augment",
     "colored_noise",
     "pad_or_crop",
+    "snr_gain",
     "time_shift",
 ]
 
@@ -158,6 +159,40 @@ def colored_noise(num_samples: int, color: str, rng: np.random.Generator) -> np.
     return noise / np.float32(rms) if rms > 0 else noise
 
 
+def snr_gain(signal_power, noise_power, snr_db, scale: str = "noise"):
+    """The amplitude gain that mixes a signal and a noise at `snr_db`: the course's SNR formula.
+
+    SNR = 10 log10(P_signal / P_noise), powers being means of squares. Scaling the noise by
+    sqrt(P_signal / (P_noise 10^(SNR / 10))) reaches it with the signal unchanged
+    (``scale="noise"``, as `add_noise` and `NoiseMixer`); scaling the signal by
+    sqrt(P_noise 10^(SNR / 10) / P_signal) reaches it with the noise unchanged
+    (``scale="signal"``, as lesson 07's scenes place events over their background).
+
+    Args:
+        signal_power, noise_power: mean squares, positive: floats, or torch tensors of one
+            power per example (the batch path of `NoiseMixer`).
+        snr_db: the wanted SNR in dB: a float, or a tensor like the powers.
+        scale: which of the two gets the gain, "noise" (default) or "signal".
+
+    Returns:
+        the gain: a float, or a tensor for tensor powers.
+
+    Example:
+        >>> round(snr_gain(1.0, 1.0, 20.0), 6), round(snr_gain(1.0, 1.0, 20.0, "signal"), 6)
+        (0.1, 10.0)
+
+    Notebook: 06_audio_classification (exercise "mix at an SNR").
+    """
+    if scale == "noise":
+        ratio = signal_power / (noise_power * 10 ** (snr_db / 10))
+    elif scale == "signal":
+        ratio = noise_power * 10 ** (snr_db / 10) / signal_power
+    else:
+        raise ValueError(f"scale must be 'noise' or 'signal', got {scale!r}")
+    sqrt = getattr(ratio, "sqrt", None)  # a torch tensor: one gain per example
+    return sqrt() if sqrt is not None else math.sqrt(ratio)
+
+
 def add_noise(waveform: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     """Add `noise` scaled so that 10 log10(P_signal / P_noise) equals `snr_db`.
 
@@ -187,8 +222,7 @@ def add_noise(waveform: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndar
         raise ValueError("waveform is silent (all zeros), so an SNR is undefined")
     if noise_power == 0:
         raise ValueError("noise is silent (all zeros) over the waveform's length")
-    scale = math.sqrt(signal_power / (noise_power * 10.0 ** (snr_db / 10.0)))
-    return waveform + np.float32(scale) * noise
+    return waveform + np.float32(snr_gain(signal_power, noise_power, snr_db)) * noise
 
 
 @dataclass(frozen=True)

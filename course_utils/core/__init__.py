@@ -1,9 +1,9 @@
 """The foundations every lesson stands on: runtime, profiles, checks, files, fetch.
 
 Where the course runs (device, seeds, data folder), the profile that sizes every lesson,
-input checks with clear errors, atomic writes, the keyed cache of generated data, the fetch
-helper for real data sets, and the check that torch and torchaudio load together (run first,
-on `import course_utils`).
+input checks with clear errors, tensors back to numpy and padded batches, atomic writes, the
+keyed cache of generated data, the fetch helper for real data sets, and the check that torch
+and torchaudio load together (run first, on `import course_utils`).
 
 Notebook: 00_welcome_and_setup.
 """
@@ -13,7 +13,7 @@ from .environment import ensure_torch_stack
 
 ensure_torch_stack()
 
-from . import cache, checks, environment, files, profiles, runtime
+from . import cache, checks, environment, files, profiles, runtime, tensors
 from .cache import (
     config_key,
     load_npz,
@@ -21,8 +21,10 @@ from .cache import (
     save_npz,
 )
 from .checks import (
+    check_features,
     check_float_waveform,
     check_integer,
+    check_lengths,
     check_number,
     check_rng,
     check_sample_rate,
@@ -65,6 +67,10 @@ from .runtime import (
     require_version,
     set_seed,
 )
+from .tensors import (
+    pad_batch,
+    to_numpy,
+)
 
 __all__ = [
     "cache",
@@ -73,9 +79,12 @@ __all__ = [
     "files",
     "profiles",
     "runtime",
+    "tensors",
     "atomic_write",
+    "check_features",
     "check_float_waveform",
     "check_integer",
+    "check_lengths",
     "check_number",
     "check_rng",
     "check_sample_rate",
@@ -99,6 +108,7 @@ __all__ = [
     "load_or_build",
     "lock_drift",
     "LOCK_FILE",
+    "pad_batch",
     "Profile",
     "PROFILE_ENV",
     "PROFILES",
@@ -108,6 +118,7 @@ __all__ = [
     "save_npz",
     "set_seed",
     "sha256_of",
+    "to_numpy",
     "TorchStackError",
     "UnsafeArchiveError",
 ]

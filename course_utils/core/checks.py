@@ -15,8 +15,10 @@ import numpy as np
 import torch
 
 __all__ = [
+    "check_features",
     "check_float_waveform",
     "check_integer",
+    "check_lengths",
     "check_number",
     "check_rng",
     "check_sample_rate",
@@ -50,7 +52,10 @@ def check_sample_rate(sample_rate: int, name: str = "sample_rate") -> int:
 
 
 def check_waveform(
-    waveform: np.ndarray | torch.Tensor, name: str = "waveform", ndims: tuple[int, ...] = (1,)
+    waveform: np.ndarray | torch.Tensor,
+    name: str = "waveform",
+    ndims: tuple[int, ...] = (1,),
+    values: bool = True,
 ) -> None:
     """Raise ValueError unless `waveform` is a non-empty, finite, real array of an allowed rank.
 
@@ -58,6 +63,9 @@ def check_waveform(
         waveform: numpy array or torch tensor of samples, e.g. (time,) or (channels, time).
         name: the argument's name, used in the message.
         ndims: allowed numbers of dimensions; the message spells them out as shapes.
+        values: also check that every sample is finite (default True). That reads the tensor
+            back, a GPU-to-CPU sync: code run at every training step passes False and leaves
+            the check to its public entry point.
 
     Example:
         >>> check_waveform(np.zeros(160, dtype=np.float32))
@@ -78,7 +86,7 @@ def check_waveform(
     )
     if not floating and not (is_tensor or np.issubdtype(waveform.dtype, np.integer)):
         raise ValueError(f"{name} must hold real numbers, got dtype {waveform.dtype}")
-    if floating:
+    if floating and values:
         finite = torch.isfinite(waveform).all().item() if is_tensor else np.isfinite(waveform).all()
         if not finite:
             raise ValueError(f"{name} contains NaN or infinite samples; clean or re-load the audio")
@@ -97,6 +105,64 @@ def check_shape(tensor: np.ndarray | torch.Tensor, shape: tuple, name: str = "te
     if not ok:
         expected = "(" + ", ".join("*" if e is None else str(e) for e in shape) + ")"
         raise ValueError(f"{name} must have shape {expected}, got {actual}")
+
+
+def check_lengths(
+    lengths: torch.Tensor, batch: int, frames: int, values: bool = True, name: str = "lengths"
+) -> None:
+    """Raise ValueError unless `lengths` is (batch,) and, with `values`, each is in [1, frames].
+
+    Args:
+        lengths: (batch,) valid frames of each example of a padded batch.
+        batch, frames: the batch size and padded length of the features they describe.
+        values: also check the numbers (default True); that reads the tensor back, a
+            GPU-to-CPU sync, so a model's `forward` passes False (see `check_features`).
+        name: the argument's name, used in the message.
+
+    Example:
+        >>> check_lengths(torch.tensor([101, 80]), batch=2, frames=101)
+    """
+    if not isinstance(lengths, torch.Tensor) or tuple(lengths.shape) != (batch,):
+        shape = tuple(lengths.shape) if isinstance(lengths, torch.Tensor) else type(lengths)
+        raise ValueError(f"{name} must have shape (batch,) = ({batch},), got {shape}")
+    if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer tensor of frame counts, got {lengths.dtype}")
+    if values and batch and (int(lengths.min()) < 1 or int(lengths.max()) > frames):
+        raise ValueError(f"{name} must be in [1, frames={frames}], got {lengths.tolist()}")
+
+
+def check_features(
+    features: torch.Tensor,
+    n_mels: int,
+    lengths: torch.Tensor | None = None,
+    values: bool = True,
+    name: str = "features",
+) -> None:
+    """Raise ValueError unless `features` is (batch, n_mels, frames) and `lengths` fits it.
+
+    Shapes are always checked; that reads no tensor. With `values` (default) the numbers are
+    checked too: every feature finite, every length in [1, frames]. That reads the tensors
+    back, a GPU-to-CPU sync per call, so models check shapes only inside `forward` (``values=
+    False``) and their public entry points (the recipes, `predict`, `recognize`) check the
+    values once.
+
+    Args:
+        features: (batch, n_mels, frames) float tensor, as `LogMel` returns a batch.
+        n_mels: the number of mel bands expected.
+        lengths: optional (batch,) valid frames of each example.
+        values: also check the numbers (default True).
+        name: the argument's name, used in the messages.
+
+    Example:
+        >>> check_features(torch.zeros(2, 40, 101), 40, torch.tensor([101, 80]))
+    """
+    if not isinstance(features, torch.Tensor) or features.ndim != 3 or features.shape[1] != n_mels:
+        shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features)
+        raise ValueError(f"expected {name} of shape (batch, n_mels={n_mels}, frames), got {shape}")
+    if lengths is not None:
+        check_lengths(lengths, features.shape[0], features.shape[-1], values)
+    if values and not torch.isfinite(features).all():
+        raise ValueError(f"{name} contain NaN or inf")
 
 
 def check_float_waveform(waveform: np.ndarray, name: str = "waveform") -> np.ndarray:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 import torch
 from torch.utils.data import Dataset
 
+from ..core import pad_batch
+
 __all__ = ["SpeechDataset", "collate_padded"]
 
 
@@ -71,14 +73,7 @@ def collate_padded(batch: list[dict]) -> dict:
     """
     if not batch:
         raise ValueError("cannot collate an empty batch")
-    tensors = [item["waveform"] for item in batch]
-    leading = {t.shape[:-1] for t in tensors}
-    if len(leading) != 1:
-        raise ValueError(f"items differ in shape before the last axis: {sorted(leading)}")
-    lengths = torch.tensor([t.shape[-1] for t in tensors], dtype=torch.long)
-    padded = tensors[0].new_zeros((len(tensors), *tensors[0].shape[:-1], int(lengths.max())))
-    for i, tensor in enumerate(tensors):
-        padded[i, ..., : tensor.shape[-1]] = tensor
+    padded, lengths = pad_batch([item["waveform"] for item in batch])
     return {
         "waveform": padded,
         "lengths": lengths,

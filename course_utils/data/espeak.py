@@ -24,8 +24,9 @@ from math import gcd
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import firwin, resample_poly
+from scipy.signal import resample_poly
 
+from ..audio import resampling_filter
 from ..core import check_sample_rate
 
 __all__ = [
@@ -217,18 +218,12 @@ def _check_voice(voice: Voice) -> None:
             raise ValueError(f"{field} must be 0..99, got {value}")
 
 
-@functools.lru_cache(maxsize=16)
-def _resampling_filter(up: int, down: int) -> np.ndarray:
-    """The low-pass FIR that `resample_poly` would design on every call (its defaults)."""
-    return firwin(2 * 10 * max(up, down) + 1, 1.0 / max(up, down), window=("kaiser", 5.0))
-
-
 def _to_float(pcm: np.ndarray, native_rate: int, sample_rate: int) -> np.ndarray:
     waveform = pcm.astype(np.float32) / 32768.0
     if sample_rate != native_rate:
         g = gcd(sample_rate, native_rate)
         up, down = sample_rate // g, native_rate // g
-        waveform = resample_poly(waveform, up, down, window=_resampling_filter(up, down))
+        waveform = resample_poly(waveform, up, down, window=resampling_filter(up, down))
     return np.clip(waveform, -1.0, 1.0).astype(np.float32)
 
 

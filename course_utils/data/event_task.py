@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..augment import NOISE_COLORS, AugmentConfig, colored_noise
+from ..augment import NOISE_COLORS, AugmentConfig, colored_noise, snr_gain
 from ..core import Profile, check_float_waveform, check_integer, check_number, check_sample_rate
 from .corpus import build_corpus
 from .corpus_config import SPLITS, CorpusConfig
@@ -250,8 +250,7 @@ def mix_event(event: np.ndarray, noise: np.ndarray, offset: int, snr_db: float) 
     noise_power = float(np.mean(np.square(noise, dtype=np.float64)))
     if event_power == 0 or noise_power == 0:
         raise ValueError("event and noise must not be silent: the SNR would be undefined")
-    scale = math.sqrt(event_power / (noise_power * 10.0 ** (snr_db / 10.0)))
-    clip = noise * np.float32(scale)
+    clip = noise * np.float32(snr_gain(event_power, noise_power, snr_db))
     clip[offset : offset + event.size] += event
     return clip
 

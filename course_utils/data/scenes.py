@@ -27,13 +27,12 @@ Notebook: 07_sound_event_detection.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from ..augment import NOISE_COLORS, AugmentConfig, colored_noise
+from ..augment import NOISE_COLORS, AugmentConfig, colored_noise, snr_gain
 from ..core import Profile, check_sample_rate, data_dir
 from ..core.cache import config_key, load_npz, load_or_build, save_npz
 from .corpus import build_corpus
@@ -242,7 +241,7 @@ def _scene(
         if onset is None:  # no room left for this class: skip the event
             continue
         power = float(np.mean(np.square(event, dtype=np.float64)))
-        gain = math.sqrt(noise_power * 10 ** (snr_db / 10) / power)
+        gain = snr_gain(power, noise_power, snr_db, scale="signal")  # the background stays
         scene[onset : onset + event.size] += np.float32(gain) * event
         placed.append((onset, onset + event.size, label))
         if voice is not None:

@@ -15,6 +15,7 @@ from .checker import (
     Diagnostic,
     Exercise,
     ExerciseFailed,
+    Verification,
     check,
     get_exercise,
     hint,
@@ -22,6 +23,7 @@ from .checker import (
     register,
     show_solution,
     solution,
+    verify,
 )
 
 __all__ = [
@@ -38,4 +40,6 @@ __all__ = [
     "register",
     "show_solution",
     "solution",
+    "Verification",
+    "verify",
 ]

@@ -2,31 +2,38 @@
 
 A lesson's exercise is a function the learner writes, then checks with
 ``check("01.softmax_over_keys", my_softmax)``. The checker runs it and a reference solution on
-seeded random inputs plus the edge cases that catch real bugs (batch 1, a single key, large
-scores, fully masked rows). When the two disagree it names the likely mistake ("softmax over
-the wrong axis", "missing 1/sqrt(d) scale") in shapes and words, never with the expected
-values or the solution's code. A function that still returns None (the stub stored in the
-notebook) is "not attempted" and does not raise, so notebooks stored with empty exercises run
-clean in CI.
+seeded inputs plus the edge cases that catch real bugs (batch 1, a single key, large scores,
+fully masked rows). When the two disagree it names the likely mistake ("softmax over the wrong
+axis", "missing 1/sqrt(d) scale") in shapes and words, never with the expected values or the
+solution's code. Results may be tensors, arrays, numbers, booleans, strings or lists of them.
 
-The exercises of lessons 01-04 live in ``course_utils.exercises.bank``; they register
+``check`` never raises for a wrong answer: it returns a `CheckResult` that a notebook shows as
+plain text ("correct", the hint, or "not attempted" for a stub that returns None), so stored
+notebooks with empty exercises run clean in CI. ``check(..., raise_on_failure=True)`` raises
+`ExerciseFailed` instead, for tests. ``verify(name)`` proves that the check accepts the
+reference and gives each listed mistake its own hint, without showing the solution.
+
+Every exercise of lessons 00-08 lives in ``course_utils.exercises.bank``; they register
 themselves the first time the registry is used, and ``register`` adds more.
 
-Notebook: 00_welcome_and_setup (section "How exercises work").
+Notebook: 00_welcome_and_setup (section "Exercises that check themselves").
 """
 
 from __future__ import annotations
 
 import difflib
-import html
 import importlib
 import inspect
 import textwrap
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+
+from ._compare import clone, describe, difference, layout, same_inputs, to_device
+from ._results import CheckResult, ExerciseFailed, Verification
 
 __all__ = [
     "CheckResult",
@@ -40,11 +47,9 @@ __all__ = [
     "register",
     "show_solution",
     "solution",
+    "Verification",
+    "verify",
 ]
-
-
-class ExerciseFailed(AssertionError):
-    """The learner's function gave a wrong answer; the message says what looks wrong."""
 
 
 @dataclass(frozen=True)
@@ -79,23 +84,6 @@ class Exercise:
     weights_output: int | None
     rtol: float
     atol: float
-
-
-@dataclass(frozen=True, repr=False)
-class CheckResult:
-    """What `check` found; shows as a one-line message in a notebook."""
-
-    name: str
-    passed: bool
-    attempted: bool
-    message: str
-
-    def __repr__(self) -> str:
-        return self.message
-
-    def _repr_html_(self) -> str:
-        style = "color: #1a7f37; font-weight: bold" if self.passed else ""
-        return f'<span style="{style}">{html.escape(self.message)}</span>'
 
 
 # The registry is the one piece of module state: exercises are looked up by name from any
@@ -212,78 +200,136 @@ def show_solution(name: str) -> Any:
     return Code(solution(name), language="python")
 
 
-def check(name: str, function: Callable[..., Any], *, device: Any = None) -> CheckResult:
+def check(
+    name: str,
+    function: Callable[..., Any],
+    *,
+    device: Any = None,
+    raise_on_failure: bool = False,
+) -> CheckResult:
     """Grade `function` against the reference of exercise `name`.
 
     Args:
         name: the exercise, e.g. "01.softmax_over_keys" (see `list_exercises`).
         function: the learner's function, called like the reference.
         device: where the test inputs live; None keeps them on the CPU.
+        raise_on_failure: raise `ExerciseFailed` for a wrong answer instead of returning it
+            (for tests and scripts; a stub is still only "not attempted").
 
     Returns:
-        a `CheckResult`: passed, or not attempted when `function` returns None or raises
-        NotImplementedError (no exception then, so stub cells run clean).
+        a `CheckResult`, shown in a notebook as plain text: correct; wrong, with a hint that
+        names the likely mistake and the input shapes that showed it; or not attempted, when
+        `function` returns None or raises NotImplementedError.
 
     Raises:
-        ExerciseFailed: the answer is wrong (or `function` raised); the message names the
-            likely mistake and the input shapes that showed it.
+        ExerciseFailed: only with `raise_on_failure=True`, when the answer is wrong.
 
     Example:
         >>> check("01.softmax_over_keys", lambda scores: scores.softmax(dim=-1)).passed
         True
+        >>> print(check("01.softmax_over_keys", lambda scores: scores.exp()))  # doctest: +ELLIPSIS
+        01.softmax_over_keys: not right yet.
+        You exponentiated the scores but did not normalise them: ...
+        (seen on inputs scores of shape (2, 3, 5))
 
     Notebook: 01_attention_as_weighted_average
     """
+    result = _grade(get_exercise(name), function, device)
+    if raise_on_failure and result.attempted and not result.passed:
+        raise ExerciseFailed(result.message) from result.error
+    return result
+
+
+def verify(name: str, *, device: Any = None) -> Verification:
+    """Check the check: the reference passes, a stub is "not attempted", each mistake is caught.
+
+    A lesson runs ``assert verify(name)`` under an exercise: it proves the exercise works
+    without printing or showing the solution (`show_solution` does that, when asked).
+
+    Args:
+        name: the exercise, e.g. "02.attention_pooling".
+        device: where the test inputs live; None keeps them on the CPU.
+
+    Returns:
+        a `Verification`, true when the reference passes its own check, a function returning
+        None is "not attempted", and each listed mistake gets exactly its own hint.
+
+    Example:
+        >>> bool(verify("01.masked_softmax"))
+        True
+
+    Notebook: 00_welcome_and_setup
+    """
     exercise = get_exercise(name)
+    problems = []
+    result = _grade(exercise, exercise.reference, device)
+    if not result.passed:
+        problems.append(f"the reference fails its own check: {result.message}")
+    if _grade(exercise, lambda *args: None, device).attempted:
+        problems.append("a stub returning None is not reported as 'not attempted'")
+    for i, diagnostic in enumerate(exercise.diagnostics, 1):
+        result = _grade(exercise, diagnostic.wrong, device)
+        others = [d for d in exercise.diagnostics if d.hint != diagnostic.hint]
+        if result.passed or diagnostic.hint not in result.message:
+            problems.append(f"mistake {i} does not get its hint; the check says: {result.message}")
+        elif any(other.hint in result.message for other in others):
+            problems.append(f"mistake {i} gets another mistake's hint too: {result.message}")
+    return Verification(name, len(exercise.diagnostics), tuple(problems))
+
+
+def _grade(exercise: Exercise, function: Callable[..., Any], device: Any) -> CheckResult:
+    name = exercise.name
     names = list(inspect.signature(exercise.reference).parameters)
-    cases = [_to(args, device) for args in exercise.make_cases(torch.Generator().manual_seed(0))]
+    nudge = f"\nHint: {exercise.hint}" if exercise.hint else ""
+    cases = exercise.make_cases(torch.Generator().manual_seed(0))
     runs, changed_inputs = [], None
-    for i, args in enumerate(cases):
-        expected = exercise.reference(*_clone(args))
-        learner_args = _clone(args)
+    for i, args in enumerate(to_device(args, device) for args in cases):
+        expected = exercise.reference(*clone(args))
+        learner_args = clone(args)
         try:
             got = function(*learner_args)
         except NotImplementedError:
             return _not_attempted(name)
         except Exception as exc:
-            nudge = f"\nHint: {exercise.hint}" if exercise.hint else ""
-            raise ExerciseFailed(
-                f"{name}: your function raised {type(exc).__name__}: {exc}\n"
-                f"on inputs {_describe(args, names)}.{nudge}"
-            ) from exc
+            return _wrong(
+                name, f"your function raised {type(exc).__name__}: {exc}\n"
+                f"on inputs {describe(args, names)}{_where(exc, function)}{nudge}", error=exc
+            )  # fmt: skip
         if got is None:
             if i == 0:
                 return _not_attempted(name)
-            raise ExerciseFailed(
-                f"{name}: your function returned None on inputs {_describe(args, names)}; "
+            return _wrong(
+                name, f"your function returned None on inputs {describe(args, names)}; "
                 "every path through it must return a result."
-            )
-        if changed_inputs is None and not _same_inputs(args, learner_args):
+            )  # fmt: skip
+        if changed_inputs is None and not same_inputs(args, learner_args):
             changed_inputs = args
         runs.append((args, got, expected))
 
     failures = [run for run in runs if _difference(run[1], run[2], exercise) is not None]
     if not failures:
         if changed_inputs is not None:
-            raise ExerciseFailed(
-                f"{name}: the result is right, but your function changed its input tensors in "
-                f"place (on inputs {_describe(changed_inputs, names)}). Work on new tensors "
+            return _wrong(
+                name, "the result is right, but your function changed its inputs in place (on "
+                f"inputs {describe(changed_inputs, names)}). Work on new tensors or arrays "
                 "(e.g. `x = x - m` rather than `x -= m`), so the caller's data stays intact."
-            )
+            )  # fmt: skip
         return CheckResult(
             name, True, True, f"{name}: correct on all {len(runs)} test inputs. Well done!"
         )
     for diagnostic in exercise.diagnostics:
         seen = _diagnosed(diagnostic, runs, exercise, first_failure=failures[0][0])
         if seen is not None:
-            where = _describe(seen, names)
-            raise ExerciseFailed(f"{name}: {diagnostic.hint}\n(seen on inputs {where})")
+            return _wrong(name, f"{diagnostic.hint}\n(seen on inputs {describe(seen, names)})")
     args, got, expected = failures[0]
-    nudge = f"\nHint: {exercise.hint}" if exercise.hint else ""
-    raise ExerciseFailed(
-        f"{name}: {_difference(got, expected, exercise)}\n"
-        f"(seen on inputs {_describe(args, names)}){nudge}"
-    )
+    return _wrong(
+        name, f"{_difference(got, expected, exercise)}\n"
+        f"(seen on inputs {describe(args, names)}){nudge}"
+    )  # fmt: skip
+
+
+def _wrong(name: str, text: str, error: BaseException | None = None) -> CheckResult:
+    return CheckResult(name, False, True, f"{name}: not right yet.\n{text}", error=error)
 
 
 def _not_attempted(name: str) -> CheckResult:
@@ -291,88 +337,24 @@ def _not_attempted(name: str) -> CheckResult:
     return CheckResult(name, False, False, message)
 
 
-def _to(args: tuple, device: Any) -> tuple:
-    if device is None:
-        return tuple(args)
-    return tuple(a.to(device) if isinstance(a, torch.Tensor) else a for a in args)
-
-
-def _clone(args: tuple) -> tuple:
-    # Each caller gets its own copy, so an in-place edit cannot leak into the other's inputs.
-    return tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
-
-
-def _same_inputs(before: tuple, after: tuple) -> bool:
-    return all(
-        torch.equal(a, b) if isinstance(a, torch.Tensor) else True
-        for a, b in zip(before, after, strict=True)
-    )
-
-
-def _describe(args: tuple, names: list[str]) -> str:
-    """Name the inputs by their shapes (tensors) or values (numbers), never their contents."""
-    parts = []
-    for i, arg in enumerate(args):
-        label = names[i] if i < len(names) else f"argument {i}"
-        if isinstance(arg, torch.Tensor):
-            parts.append(f"{label} of shape {tuple(arg.shape)}")
-        else:
-            parts.append(f"{label}={arg!r}")
-    return ", ".join(parts)
-
-
-def _layout(got: Any, expected: Any, outputs: tuple[str, ...]) -> str | None:
-    """Say how the structure, types or shapes of `got` differ from `expected`; None if alike."""
-    if isinstance(expected, tuple):
-        names = ", ".join(outputs)
-        if not isinstance(got, (tuple, list)):
-            return (
-                f"expected a tuple of {len(expected)} results ({names}), "
-                f"got a single {type(got).__name__}"
-            )
-        if len(got) != len(expected):
-            return f"expected a tuple of {len(expected)} results ({names}), got {len(got)}"
-        pairs = list(zip(got, expected, strict=True))
-    elif isinstance(got, (tuple, list)):
-        return f"expected a single tensor ({outputs[0]}), got a {type(got).__name__} of {len(got)}"
-    else:
-        pairs = [(got, expected)]
-    for i, (g, e) in enumerate(pairs):
-        label = outputs[i] if i < len(outputs) else f"result {i}"
-        if not isinstance(g, torch.Tensor):
-            return f"{label} should be a torch.Tensor, got {type(g).__name__}"
-        if g.shape != e.shape:
-            return f"{label} has shape {tuple(g.shape)}, expected shape {tuple(e.shape)}"
-    return None
-
-
-def _pairs(got: Any, expected: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    if isinstance(expected, tuple):
-        return [(g.detach().to(e.device), e) for g, e in zip(got, expected, strict=True)]
-    return [(got.detach().to(expected.device), expected)]
+def _where(exc: BaseException, function: Callable[..., Any]) -> str:
+    """Where in the learner's own code the exception came from (a cell's line number)."""
+    code = getattr(function, "__code__", None)
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [frame for frame in frames if code is not None and frame.filename == code.co_filename]
+    if not mine:
+        return ""
+    line = f": {mine[-1].line.strip()}" if mine[-1].line else ""
+    return f"\n(at line {mine[-1].lineno} of your code{line})"
 
 
 def _difference(got: Any, expected: Any, exercise: Exercise) -> str | None:
-    """Describe, in shapes and words only, how `got` differs from `expected`; None if close."""
-    layout = _layout(got, expected, exercise.outputs)
-    if layout is not None:
-        return layout
-    for i, (g, e) in enumerate(_pairs(got, expected)):
-        label = exercise.outputs[i] if i < len(exercise.outputs) else f"result {i}"
-        g, e = g.double(), e.double()
-        if not torch.isfinite(g[torch.isfinite(e)]).all():
-            return f"{label} contains NaN or inf where finite values were expected"
-        if i == exercise.weights_output and not torch.allclose(
-            g.sum(-1), e.sum(-1), rtol=exercise.rtol, atol=1e-4, equal_nan=True
-        ):
-            return (
-                f"the rows of {label} should sum to 1 over the last axis (0 for fully masked "
-                f"rows); yours sum to values from {g.sum(-1).min():.3g} to {g.sum(-1).max():.3g}"
-            )
-        if not torch.allclose(g, e, rtol=exercise.rtol, atol=exercise.atol, equal_nan=True):
-            error = (g - e).abs().nan_to_num(float("inf")).max()
-            return f"{label} has the right shape but wrong values (largest error {error:.3g})"
-    return None
+    try:
+        return difference(
+            got, expected, exercise.outputs, exercise.weights_output, exercise.rtol, exercise.atol
+        )
+    except Exception as exc:  # an odd result (a complex tensor, a generator): say so, calmly
+        return f"your result could not be compared ({type(exc).__name__}: {exc})"
 
 
 def _diagnosed(
@@ -381,16 +363,25 @@ def _diagnosed(
     """Return the inputs on which `diagnostic` recognises the learner's mistake, or None."""
     if diagnostic.symptom is not None:
         for args, got, expected in runs:
-            if _layout(got, expected, exercise.outputs) is None and diagnostic.symptom(
-                args, got, expected
+            if layout(got, expected, exercise.outputs) is None and _holds(
+                diagnostic.symptom, args, got, expected
             ):
                 return args
         return None
     for args, got, _ in runs:
         try:
-            wrong = diagnostic.wrong(*_clone(args))
+            wrong = diagnostic.wrong(*clone(args))
         except Exception:  # a wrong variant may fail on some shapes; then it is not this one
             return None
         if _difference(got, wrong, exercise) is not None:
             return None
     return first_failure
+
+
+def _holds(
+    symptom: Callable[[tuple, Any, Any], bool], args: tuple, got: Any, expected: Any
+) -> bool:
+    try:
+        return bool(symptom(args, got, expected))
+    except Exception:  # a symptom that cannot read this output: not this mistake
+        return False

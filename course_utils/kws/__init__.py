@@ -2,7 +2,7 @@
 
 `model`: CNN with mean or attention pooling, a patch keyword transformer, and
 `KeywordSpotter` (audio at any sample rate in, a label out). `recipe`: the corpus, training
-recipe and evaluations of lesson 06.
+recipe and evaluations of lesson 06 (``python -m course_utils.kws.recipe`` runs them).
 
 Notebook: 06_audio_classification.
 """
@@ -18,11 +18,13 @@ from .model import (
     standardize,
 )
 from .recipe import (
+    KINDS,
     SpotterRecipe,
     accuracy_vs_snr,
     clean_test_config,
     clips,
     command_corpus_config,
+    new_spotter,
     predict_clips,
     train_spotter,
 )
@@ -40,6 +42,8 @@ __all__ = [
     "command_corpus_config",
     "KeywordSpotter",
     "KeywordTransformer",
+    "KINDS",
+    "new_spotter",
     "predict_clips",
     "SpotterRecipe",
     "standardize",

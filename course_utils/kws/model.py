@@ -13,8 +13,13 @@ Every model returns `ClassifierOutput(logits, weights)`: `weights` (batch, frame
 model listened (uniform for mean pooling). `KeywordSpotter` wraps a model with its front end
 (log-mel, per-clip standardisation) and its labels, and accepts audio at any sample rate.
 
-Shapes: features (batch, n_mels, frames) as `course_utils.audio.features.LogMel` returns them;
-models transpose to (batch, frames, dim) once, inside.
+Features arrive as (batch, n_mels, frames), as `course_utils.audio.features.LogMel` returns
+them; the models turn them into (batch, frames, dim) vectors once, inside. Models check shapes
+only; the values (lengths, NaN) are checked where audio enters: `KeywordSpotter.predict` and
+the recipe (`course_utils.kws.recipe`), so a training step never waits on the GPU for a check.
+
+Shapes: B batch, M mel bands, T frames, T' frames after pooling, C channels, p frames per
+KWT patch, dim the width of the frame vectors.
 
 Notebook: 06_audio_classification.
 """
@@ -34,7 +39,7 @@ from ..attention import (
     padding_mask,
 )
 from ..audio import LogMel, frame_lengths, resample, standardize
-from ..core import check_sample_rate, check_waveform
+from ..core import check_features, check_sample_rate, check_waveform
 
 __all__ = [
     "ClassifierConfig",
@@ -59,10 +64,10 @@ class ClassifierConfig:
     time_pools: int = 2  # CNN: how many blocks (from the first) halve the frames
     dim: int = 128  # width of the frame vectors the pooling or the transformer sees
     num_heads: int = 4  # KWT: attention heads
-    num_layers: int = 2  # KWT: encoder blocks
+    num_layers: int = 2  # KWT: encoder blocks (at least 1: `weights` come from the last)
     patch_frames: int = 4  # KWT: consecutive frames per token (a patch of the spectrogram)
     max_frames: int = 400  # KWT: longest input (learned positions)
-    dropout: float = 0.1  # before the output layer (and inside the KWT blocks)
+    dropout: float = 0.1  # CNN: before the output layer; KWT: inside the encoder blocks
 
     def __post_init__(self) -> None:
         if self.kind not in ("cnn_mean", "cnn_attention", "kwt"):
@@ -79,6 +84,12 @@ class ClassifierConfig:
         if min(self.n_mels, self.kernel_size, self.patch_frames) < 1 or not self.channels:
             raise ValueError(
                 "n_mels, kernel_size and patch_frames must be positive, channels non-empty"
+            )
+        if self.kind == "kwt" and (self.num_layers < 1 or self.num_heads < 1):
+            raise ValueError(
+                f"a KWT needs num_layers >= 1 and num_heads >= 1 (its weights are the last "
+                f"block's attention), got num_layers={self.num_layers}, "
+                f"num_heads={self.num_heads}"
             )
 
     @classmethod
@@ -106,18 +117,11 @@ class ClassifierOutput:
     weights: torch.Tensor  # (batch, frames'), rows sum to 1; frames' = frames after pooling
 
 
-def _check_features(features: torch.Tensor, n_mels: int) -> None:
-    if features.ndim != 3 or features.shape[1] != n_mels:
-        raise ValueError(
-            f"expected features of shape (batch, n_mels={n_mels}, frames), "
-            f"got {tuple(features.shape)}"
-        )
-
-
 class _ConvBlocks(nn.Module):
     """Temporal convolutions over frames, mel bands as channels (TC-ResNet, Choi et al. 2019).
 
-    Conv1d -> BatchNorm -> ReLU per block; the first `time_pools` blocks then halve the frames.
+    Conv1d -> BatchNorm -> ReLU per block; the first `time_pools` blocks then halve the frames;
+    a linear layer and a ReLU map each frame's channels to `dim`.
     A 1-D convolution over time sees every mel band at once, so a few blocks cover a word
     (receptive field about half a second) at a fifth of the cost of 2-D convolutions.
     """
@@ -183,12 +187,12 @@ class CNNClassifier(nn.Module):
     def forward(
         self, features: torch.Tensor, lengths: torch.Tensor | None = None
     ) -> ClassifierOutput:
-        _check_features(features, self.config.n_mels)
+        check_features(features, self.config.n_mels, lengths, values=False)  # shapes only
         frames = self.conv(features)  # (B, T', dim)
         out_lengths = None
         if lengths is not None:  # frames left after pooling that hold only valid input frames
             out_lengths = (lengths // self.conv.time_stride).clamp(1, frames.shape[1])
-        mask = None if out_lengths is None else padding_mask(out_lengths, frames.shape[1])
+        mask = None if out_lengths is None else padding_mask(out_lengths, frames.shape[1], False)
         if self.pooling is None:
             scores = torch.zeros(frames.shape[:2], device=frames.device, dtype=frames.dtype)
             weights = masked_softmax(scores, None if mask is None else ~mask)  # uniform
@@ -204,8 +208,9 @@ class KeywordTransformer(nn.Module):
     Every `patch_frames` consecutive frames (all mel bands) are flattened and projected to
     `dim`: one token; a learned class token is put in front; learned positions are added;
     pre-norm encoder blocks (lesson 04) mix the tokens; the class token's final vector gives
-    the logits. `weights` is the class token's attention over the patches in the last block,
-    averaged over heads. (KWT proper uses one frame per token; four cut the cost fourfold.)
+    the logits (after a final LayerNorm). `weights` is the class token's attention over the
+    patches in the last block, averaged over heads and renormalised without its weight on
+    itself. (KWT proper uses one frame per token; four make four times fewer tokens.)
 
     Shapes:
         features (batch, n_mels, frames), lengths (batch,) or None ->
@@ -240,7 +245,7 @@ class KeywordTransformer(nn.Module):
     def forward(
         self, features: torch.Tensor, lengths: torch.Tensor | None = None
     ) -> ClassifierOutput:
-        _check_features(features, self.config.n_mels)
+        check_features(features, self.config.n_mels, lengths, values=False)  # shapes only
         batch, n_mels, frames = features.shape
         if frames > self.config.max_frames:
             raise ValueError(
@@ -254,7 +259,7 @@ class KeywordTransformer(nn.Module):
         tokens = torch.cat([self.class_token.expand(batch, -1, -1), tokens], dim=1)
         x = self.positions(tokens)  # (B, 1 + T/p, dim)
         valid = None if lengths is None else -(-lengths // self.patch)  # patches with a frame
-        mask = None if valid is None else padding_mask(valid, tokens.shape[1] - 1)
+        mask = None if valid is None else padding_mask(valid, tokens.shape[1] - 1, False)
         if mask is not None:  # the class token is never padding
             mask = torch.cat([torch.zeros_like(mask[:, :1]), mask], dim=1)  # (B, 1 + T/p)
         for i, block in enumerate(self.blocks):
@@ -280,7 +285,7 @@ class KeywordSpotter(nn.Module):
 
     Shapes:
         forward: waveform (batch, time) at `sample_rate`, lengths (batch,) samples or None ->
-        `ClassifierOutput`. `predict` takes one clip or a list of clips at any rate.
+        `ClassifierOutput`. `predict` takes one clip (time,) at any rate.
 
     Example:
         >>> model = build_classifier(ClassifierConfig(2, n_mels=40, channels=(8, 16), dim=16))
@@ -306,12 +311,12 @@ class KeywordSpotter(nn.Module):
 
     def features(self, waveform: torch.Tensor, lengths: torch.Tensor | None = None):
         """(batch, time) waveform -> standardised (batch, n_mels, frames) and frame lengths."""
-        check_waveform(waveform, ndims=(2,))
+        check_waveform(waveform, ndims=(2,), values=False)  # the front end checks the samples
         features = self.frontend(waveform)  # (B, M, T)
         frames = None
-        if lengths is not None:
+        if lengths is not None:  # in [1, T] by construction: no need to read them back
             frames = frame_lengths(lengths, self.frontend.hop_length).clamp(max=features.shape[-1])
-        return standardize(features, frames), frames
+        return standardize(features, frames, validate=False), frames
 
     def forward(
         self, waveform: torch.Tensor, lengths: torch.Tensor | None = None

@@ -9,13 +9,19 @@ lesson does:
 - `clips`: one split as a (clips, time) waveform tensor and its labels;
 - `train_spotter`: per batch, an echo and noise at a random SNR (waveforms), log-mel, VTLP and
   SpecAugment (features), cross-entropy; AdamW with a one-cycle schedule through `course_utils.fit`;
-- `predict_clips`, `accuracy_vs_snr`: scores on unseen voices, clean and in noise.
+- `predict_clips`, `accuracy_vs_snr`: scores on unseen voices, clean and in noise;
+- `main`: ``python -m course_utils.kws.recipe`` trains the three spotters of the profile and
+  prints their test accuracies (what the benchmark measures).
+
+No checkpoint ships for lesson 06 (the lesson trains its spotters in minutes), so there is no
+``load_`` or ``build_checkpoints`` here.
 
 Notebook: 06_audio_classification.
 """
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -31,22 +37,37 @@ from ..augment import (
     SpecAugment,
     SpecAugmentConfig,
     colored_noise,
+    snr_gain,
 )
-from ..core import Profile
-from ..data import COMMANDS, DIGITS, UNKNOWN_WORDS, CorpusConfig, CorpusSplit, words_config
+from ..core import Profile, check_waveform, get_profile, set_seed
+from ..data import (
+    COMMANDS,
+    DIGITS,
+    SPLITS,
+    UNKNOWN_WORDS,
+    CorpusConfig,
+    CorpusSplit,
+    build_corpus,
+    words_config,
+)
 from ..metrics import accuracy, predict
-from ..training import History, TrainConfig, fit
-from .model import KeywordSpotter
+from ..training import History, TrainConfig, adamw_one_cycle, fit
+from .model import ClassifierConfig, KeywordSpotter, build_classifier
 
 __all__ = [
+    "KINDS",
     "SpotterRecipe",
     "accuracy_vs_snr",
     "clean_test_config",
     "clips",
     "command_corpus_config",
+    "main",
+    "new_spotter",
     "predict_clips",
     "train_spotter",
 ]
+
+KINDS = ("cnn_mean", "cnn_attention", "kwt")  # the three models lesson 06 compares
 
 
 def command_corpus_config(profile: Profile, **overrides) -> CorpusConfig:
@@ -70,6 +91,33 @@ def clean_test_config(profile: Profile) -> CorpusConfig:
     """
     n = profile.eval_clips_per_word
     return command_corpus_config(profile, augment=AugmentConfig.none(), clips_per_word=(0, 0, n))
+
+
+def new_spotter(
+    kind: str, labels: tuple[str, ...], profile: Profile, sample_rate: int = 16_000
+) -> KeywordSpotter:
+    """Lesson 06's spotter of `kind` ("cnn_mean", "cnn_attention" or "kwt") for `labels`."""
+    config = ClassifierConfig.small(len(labels), kind, width=profile.kws_width)
+    return KeywordSpotter(build_classifier(config), labels, sample_rate)
+
+
+def _check_clips(waveforms: torch.Tensor, labels: torch.Tensor | None, name: str,
+                 num_classes: int | None = None) -> None:  # fmt: skip
+    """The checks a model's forward no longer makes at every step: once, on the CPU data."""
+    check_waveform(waveforms, f"{name} waveforms", ndims=(2,))
+    if labels is None:
+        return
+    if labels.shape != (len(waveforms),):
+        raise ValueError(
+            f"{name} labels must have shape (clips,) = ({len(waveforms)},), got "
+            f"{tuple(labels.shape)}"
+        )
+    if num_classes is not None and len(labels):
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= num_classes:
+            raise ValueError(
+                f"{name} labels must be class indices in [0, {num_classes}), got {low}..{high}"
+            )
 
 
 def clips(split: CorpusSplit) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,9 +155,22 @@ def train_spotter(
 ) -> History:
     """Train `spotter` on (waveforms, labels) with `recipe`; validation accuracy per epoch.
 
+    Args:
+        spotter: a `KeywordSpotter` (its classifier is trained, its front end is fixed).
+        train, validation: (waveforms (clips, time) at the spotter's rate, labels (clips,)).
+        recipe: the settings (see `SpotterRecipe`).
+        device: where to train.
+        progress: show progress bars (default True).
+
     Returns:
         the `History` of `course_utils.fit` (per-epoch "accuracy" on `validation`).
+
+    Raises:
+        ValueError: waveforms that are not (clips, time), hold NaN or inf, or labels that do
+            not match them (checked once here, not at every step).
     """
+    for name, (waveforms, labels) in (("train", train), ("validation", validation)):
+        _check_clips(waveforms, labels, name, len(spotter.labels))
     sample_rate = spotter.sample_rate
     frontend = spotter.frontend
     echo = Echo(sample_rate, recipe.echo_prob)
@@ -121,7 +182,7 @@ def train_spotter(
     def loss_fn(model, batch):
         waveforms, labels = batch
         with torch.no_grad():
-            features, _ = model.features(mixer(echo(waveforms)))  # (B, n_mels, frames)
+            features, _ = model.features(mixer(echo(waveforms)))  # (batch, n_mels, frames)
             features = masks(warp(features))
         return F.cross_entropy(model.model(features).logits, labels)
 
@@ -134,11 +195,7 @@ def train_spotter(
     val_loader = DataLoader(TensorDataset(*validation), batch_size=256)
     config = TrainConfig(epochs=recipe.epochs, learning_rate=recipe.learning_rate,
                          seed=recipe.seed)  # fmt: skip
-    optimizer = torch.optim.AdamW(spotter.parameters(), lr=recipe.learning_rate,
-                                  weight_decay=config.weight_decay)  # fmt: skip
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=recipe.learning_rate, total_steps=recipe.epochs * len(loader)
-    )
+    optimizer, scheduler = adamw_one_cycle(spotter, config, len(loader))
     augmenters.train()
     return fit(spotter, loader, loss_fn, config, device, val_loader, evaluate,
                optimizer=optimizer, scheduler=scheduler, progress=progress)  # fmt: skip
@@ -149,6 +206,7 @@ def predict_clips(
     batch_size: int = 256,
 ) -> torch.Tensor:  # fmt: skip
     """Predicted classes (clips,) of (clips, time) waveforms at the spotter's sample rate."""
+    _check_clips(waveforms, None, "predicted")
     dummy = torch.zeros(len(waveforms), dtype=torch.long)
     loader = DataLoader(TensorDataset(waveforms, dummy), batch_size=batch_size)
     return predict(spotter, loader, device)[0]
@@ -172,11 +230,50 @@ def accuracy_vs_snr(
     noise = torch.from_numpy(
         np.stack([colored_noise(waveforms.shape[1], color, rng) for _ in range(len(waveforms))])
     ).float()  # (clips, time)
+    _check_clips(waveforms, labels, "scored")
     power = waveforms.pow(2).mean(dim=1, keepdim=True).clamp_min(1e-10)
-    noise = noise * (power / noise.pow(2).mean(dim=1, keepdim=True)).sqrt()  # 0 dB
+    noise = noise * snr_gain(power, noise.pow(2).mean(dim=1, keepdim=True), 0.0)  # 0 dB
     scores = []
     for snr in snrs_db:
-        noisy = waveforms + noise * 10 ** (-snr / 20)
+        noisy = waveforms + noise * 10 ** (-snr / 20)  # the same noise, snr dB quieter
         predictions = predict_clips(spotter, noisy, device)
         scores.append(accuracy(predictions, labels))
     return scores
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Train lesson 06's three spotters (`KINDS`) and print their test accuracies.
+
+    ``python -m course_utils.kws.recipe [--profile ci] [--device cuda] [--kinds kwt]``: the
+    corpus of `command_corpus_config`, `SpotterRecipe` with the profile's epochs, a fresh
+    seed (0) before each model, as the benchmark (`make bench`) does.
+
+    Returns:
+        {kind: {"accuracy": test accuracy, "noisy accuracy": with pink noise at 0 dB}}.
+    """
+    parser = argparse.ArgumentParser(description="Train lesson 06's keyword spotters.")
+    parser.add_argument("--profile", default="full", help="full or ci (default full)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    args = parser.parse_args(argv)
+    profile = get_profile(args.profile)
+    corpus = build_corpus(command_corpus_config(profile), progress=False)
+    train, validation, test = (clips(corpus[split]) for split in SPLITS)
+    recipe = SpotterRecipe(epochs=profile.kws_epochs)
+    results = {}
+    for kind in args.kinds:
+        set_seed(recipe.seed)
+        spotter = new_spotter(kind, corpus.labels, profile, corpus.config.sample_rate)
+        train_spotter(spotter, train, validation, recipe, args.device, progress=False)
+        scores = {
+            "accuracy": accuracy(predict_clips(spotter, test[0], args.device), test[1]),
+            "noisy accuracy": accuracy_vs_snr(spotter, *test, (0.0,), args.device)[0],
+        }
+        results[kind] = scores
+        print(f"{kind}: test accuracy {scores['accuracy']:.4f}, at 0 dB pink noise "
+              f"{scores['noisy accuracy']:.4f}")  # fmt: skip
+    return results
+
+
+if __name__ == "__main__":
+    main()

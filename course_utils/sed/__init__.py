@@ -1,12 +1,13 @@
 """Lesson 07: sound event detection in scenes of overlapping events.
 
 `model`: a CRNN and a CNN + self-attention detector. `events`: frame probabilities to
-events, median filtering, and frame, event and segment F1 (through sed_eval).
+events, median filtering, and frame, event and segment F1 (through sed_eval). `recipe`: the
+lesson's features, training, decoding and scores (``python -m course_utils.sed.recipe``).
 
 Notebook: 07_sound_event_detection.
 """
 
-from . import events, model
+from . import events, model, recipe
 from .events import (
     Event,
     event_f1,
@@ -26,13 +27,20 @@ from .model import (
     SEDOutput,
     sed_config,
 )
+from .recipe import (
+    DETECTORS,
+    SEDRecipe,
+    train_detector,
+)
 
 __all__ = [
     "events",
     "model",
+    "recipe",
     "CNNTransformer",
     "ConvFrontEnd",
     "CRNN",
+    "DETECTORS",
     "Event",
     "event_f1",
     "events_to_frames",
@@ -43,6 +51,8 @@ __all__ = [
     "SED_PRESETS",
     "SEDConfig",
     "SEDOutput",
+    "SEDRecipe",
     "segment_f1",
+    "train_detector",
     "tune_decoding",
 ]

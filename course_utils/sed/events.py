@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from ..core import check_integer, check_number
+from ..core import check_integer, check_number, to_numpy
 from ..data import Event, events_to_frames
 
 __all__ = [
@@ -46,12 +46,8 @@ __all__ = [
     "segment_f1",
 ]
 
-
-def _to_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
-    if isinstance(array, torch.Tensor):
-        array = array.detach().cpu().float() if array.is_floating_point() else array.cpu()
-        return array.numpy()
-    return np.asarray(array)
+# Floating tensors are scored in float32, whatever precision a model returned them in.
+_SCORED_AS = torch.float32
 
 
 def _check_roll(array: np.ndarray, name: str, classes: int | None = None) -> None:
@@ -78,7 +74,7 @@ def median_filter(binary: np.ndarray | torch.Tensor, frames: int) -> np.ndarray:
 
     Notebook: 07_sound_event_detection.
     """
-    binary = _to_numpy(binary).astype(np.float32)
+    binary = to_numpy(binary, _SCORED_AS).astype(np.float32)
     _check_roll(binary, "binary")
     frames = check_integer(frames, "frames", minimum=1)
     if frames % 2 == 0:
@@ -124,7 +120,7 @@ def frames_to_events(
 
     Notebook: 07_sound_event_detection.
     """
-    probs = _to_numpy(probs)
+    probs = to_numpy(probs, _SCORED_AS)
     _check_roll(probs, "probs", len(classes))
     hop_seconds = check_number(hop_seconds, "hop_seconds")
     thresholds = np.asarray(threshold, dtype=np.float64)
@@ -194,7 +190,7 @@ def tune_decoding(
 
     Notebook: 07_sound_event_detection.
     """
-    probs = [_to_numpy(p) for p in probs]
+    probs = [to_numpy(p, _SCORED_AS) for p in probs]
     best = {label: (-1.0, 0.5, 1) for label in classes}  # (F1, threshold, median)
     for median in medians:
         for threshold in thresholds:
@@ -237,7 +233,7 @@ def frame_f1(
 
     Notebook: 07_sound_event_detection.
     """
-    predictions, targets = _to_numpy(predictions), _to_numpy(targets)
+    predictions, targets = to_numpy(predictions, _SCORED_AS), to_numpy(targets, _SCORED_AS)
     if predictions.shape != targets.shape or predictions.ndim not in (2, 3):
         raise ValueError(
             "predictions and targets must share a shape (frames, classes) or (clips, frames, "
@@ -245,7 +241,7 @@ def frame_f1(
         )
     predicted, actual = predictions >= threshold, targets > 0.5
     if mask is not None:
-        mask = _to_numpy(mask).astype(bool)
+        mask = to_numpy(mask, _SCORED_AS).astype(bool)
         if mask.shape != predictions.shape[:-1]:
             raise ValueError(f"mask must have shape {predictions.shape[:-1]}, got {mask.shape}")
         predicted, actual = predicted & mask[..., None], actual & mask[..., None]

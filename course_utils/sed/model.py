@@ -19,6 +19,13 @@ is at the CNN's output. The per-frame logits are repeated back to the input fram
 `SEDOutput.logits` is `(batch, frames, classes)`, one row per input frame. Each class is an
 independent yes/no (a sigmoid per class): events of different classes can overlap.
 
+Training calls the models without `lengths`: no check or mask then reads a tensor back from
+the device. With `lengths`, they are read once (a sync on a GPU) to check them and to pack the
+GRU; the recipe (`course_utils.sed.recipe`) checks the features' values once, not per step.
+
+Shapes: B batch, M mel bands, T frames, T' frames after time pooling, C channels, F' mel
+bins after frequency pooling, H heads, dim the width of the sequence model.
+
 Notebook: 07_sound_event_detection.
 """
 
@@ -32,6 +39,8 @@ from torch import nn
 
 from ..attention import SinusoidalPositionalEncoding, TransformerEncoderBlock
 from ..attention import padding_mask as make_padding_mask
+from ..audio import standardize
+from ..core import check_features, check_lengths
 
 __all__ = [
     "CNNTransformer",
@@ -126,26 +135,30 @@ class SEDOutput:
     # (batch, heads, pooled_frames, pooled_frames), pooled_frames = frames // time_pool
 
 
-def _check_features(features: torch.Tensor, n_mels: int) -> None:
-    if not isinstance(features, torch.Tensor) or features.ndim != 3 or features.shape[1] != n_mels:
-        shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features)
-        raise ValueError(f"features must have shape (batch, {n_mels}, frames), got {shape}")
+def _frame_mask(lengths, batch: int, frames: int, device) -> torch.Tensor | None:
+    """Bool (batch, frames), True = padding; None when no clip is padded (or no lengths).
 
-
-def _frame_mask(lengths: torch.Tensor | None, batch: int, frames: int, device) -> torch.Tensor:
-    """Bool (batch, frames), True = padding; all False without lengths."""
+    The lengths are read once, on the CPU: to check them and to decide whether any clip is
+    padded (a Python decision, so the unpadded path runs exactly as without lengths).
+    """
     if lengths is None:
-        return torch.zeros(batch, frames, dtype=torch.bool, device=device)
-    lengths = torch.as_tensor(lengths, device=device)
-    if lengths.shape != (batch,) or int(lengths.min()) < 1 or int(lengths.max()) > frames:
-        raise ValueError(f"lengths must be (batch,) = ({batch},) in [1, {frames}], got {lengths}")
-    return make_padding_mask(lengths, frames)
+        return None
+    counts = torch.as_tensor(lengths).cpu()  # one read (a sync when they are on a GPU)
+    check_lengths(counts, batch, frames)
+    if not bool((counts < frames).any()):
+        return None
+    return make_padding_mask(counts.to(device), frames, validate=False)
 
 
 class ConvFrontEnd(nn.Module):
     """Per-band standardisation, then conv blocks: (batch, n_mels, frames) -> (batch, frames /
     time_pool, dim). Each block: Conv2d 3x3, BatchNorm, ReLU, max-pool (frequency, and time in
-    the first block), dropout."""
+    the first block), dropout.
+
+    `forward(features, padding=None)`: `padding` (batch, frames) bool, True = padding, as
+    `padding_mask` makes it from lengths; None: no clip is padded. Each band of each clip is
+    standardised over its valid frames (`course_utils.audio.standardize(per_band=True)`).
+    """
 
     def __init__(self, config: SEDConfig):
         super().__init__()
@@ -159,19 +172,19 @@ class ConvFrontEnd(nn.Module):
             c_in = c_out
         self.project = nn.Linear(c_in * config.pooled_mels, config.dim)
 
-    def forward(self, features: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
-        valid = (~padding)[:, None, :].to(features.dtype)  # (B, 1, T)
-        count = valid.sum(-1, keepdim=True)  # (B, 1, 1)
-        mean = (features * valid).sum(-1, keepdim=True) / count  # (B, n_mels, 1)
-        var = ((features - mean) ** 2 * valid).sum(-1, keepdim=True) / count
-        x = ((features - mean) / (var + 1e-5).sqrt() * valid).unsqueeze(1)  # (B, 1, n_mels, T)
+    def forward(self, features: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        lengths = None if padding is None else (~padding).sum(-1)  # (B,) valid frames
+        x = standardize(features, lengths, per_band=True, validate=False).unsqueeze(1)
+        valid = None if padding is None else (~padding)[:, None, :].to(features.dtype)  # (B, 1, T)
         for i, block in enumerate(self.blocks):
-            x = block(x)  # (B, C, F, T'), T' = T // time_pool after the first block
+            x = block(x)  # (B, C, F', T'), T' = T // time_pool after the first block
+            if valid is None:
+                continue
             if i == 0:
                 valid = valid[..., : x.shape[-1] * self.config.time_pool : self.config.time_pool]
             # Zero the padded frames again, so that the next convolution sees what it sees at
             # the end of an unpadded clip: a clip's output does not depend on its padding.
-            x = x * valid[:, None]  # (B, C, F, T')
+            x = x * valid[:, None]  # (B, C, F', T')
         x = x.flatten(1, 2).transpose(1, 2)  # (B, T', C * F'): the one transpose
         return self.project(x)  # (B, T', dim)
 
@@ -190,6 +203,7 @@ class _SEDModel(nn.Module):
         nn.init.constant_(self.head.bias, -3.0)
 
     def _sequence(self, x, padding, need_weights):  # (B, T', dim) -> (B, T', dim), weights
+        """`padding` (B, T') True = padding, or None when no clip is padded."""
         raise NotImplementedError
 
     def forward(
@@ -210,11 +224,11 @@ class _SEDModel(nn.Module):
         Returns:
             `SEDOutput` with logits (batch, frames, classes).
         """
-        _check_features(features, self.config.n_mels)
+        check_features(features, self.config.n_mels, values=False)  # shapes; values: the recipe
         batch, _, frames = features.shape
-        padding = _frame_mask(lengths, batch, frames, features.device)  # (B, T)
+        padding = _frame_mask(lengths, batch, frames, features.device)  # (B, T) or None
         pool = self.config.time_pool
-        pooled = padding[:, : frames // pool * pool : pool]  # (B, T'): first frame of each pair
+        pooled = None if padding is None else padding[:, : frames // pool * pool : pool]  # (B, T')
         x = self.frontend(features, padding)  # (B, T', dim)
         x, weights = self._sequence(x, pooled, need_weights)  # (B, T', dim)
         logits = self.head(x)  # (B, T', classes)
@@ -254,7 +268,7 @@ class CRNN(_SEDModel):
         )  # fmt: skip
 
     def _sequence(self, x, padding, need_weights):
-        if padding.any():  # pack so that the backward direction starts at each clip's end
+        if padding is not None:  # pack so that the backward direction starts at each clip's end
             lengths = (~padding).sum(-1).clamp_min(1).cpu()
             packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
                                                        enforce_sorted=False)  # fmt: skip
@@ -304,11 +318,12 @@ class CNNTransformer(_SEDModel):
 
     def _sequence(self, x, padding, need_weights):
         if isinstance(self.positions, nn.Conv1d):
-            x = x.masked_fill(padding[..., None], 0.0)  # padding must not leak into valid frames
+            if padding is not None:  # padding must not leak into valid frames
+                x = x.masked_fill(padding[..., None], 0.0)
             x = x + F.gelu(self.positions(x.transpose(1, 2))).transpose(1, 2)  # (B, T', dim)
         else:
             x = self.positions(x)  # (B, T', dim)
-        mask = padding if padding.any() else None  # True = padding
+        mask = padding  # (B, T') True = padding, or None
         weights = None
         for i, block in enumerate(self.blocks):
             last = i == len(self.blocks) - 1

@@ -7,6 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from course_utils.asr.dataset import FeatureSet
+from course_utils.asr.decoding import attention_greedy_decode
+from course_utils.asr.inference import transcribe
 from course_utils.asr.model import (
     ASRConfig,
     ASROutput,
@@ -332,7 +335,7 @@ def test_decoder_targets_hand_worked():
 # Bad input --------------------------------------------------------------------------------
 
 
-def test_bad_features_and_lengths_raise():
+def test_bad_shapes_raise_in_forward():
     model = Recognizer(TINY)
     targets, target_lengths = TOKENIZER.batch(["go", "up"])
     features = torch.randn(2, 40, 50)
@@ -342,15 +345,25 @@ def test_bad_features_and_lengths_raise():
         model(torch.randn(40, 50), torch.tensor([50, 40]), targets, target_lengths)
     with pytest.raises(ValueError, match=r"lengths must have shape \(batch,\) = \(2,\)"):
         model(features, torch.tensor([[50, 40]]), targets, target_lengths)
-    with pytest.raises(ValueError, match=r"lengths must be in \[1, frames=50\]"):
-        model(features, torch.tensor([51, 40]), targets, target_lengths)
-    with pytest.raises(ValueError, match=r"lengths must be in \[1, frames=50\]"):
-        model(features, torch.tensor([50, 0]), targets, target_lengths)
+
+
+def test_bad_values_raise_at_the_public_entry_points():
+    """`forward` checks shapes only (no GPU sync per step); the decoders and `transcribe`
+    check the values, once per call."""
+    model = Recognizer(TINY).eval()
+    features = torch.randn(2, 40, 50)
+    for bad in (torch.tensor([51, 40]), torch.tensor([50, 0])):
+        with pytest.raises(ValueError, match=r"lengths must be in \[1, frames=50\]"):
+            attention_greedy_decode(model, features, bad)
     for bad in (math.nan, math.inf):
         broken = features.clone()
         broken[1, 3, 7] = bad
         with pytest.raises(ValueError, match="NaN or inf"):
-            model(broken, torch.tensor([50, 40]), targets, target_lengths)
+            attention_greedy_decode(model, broken, torch.tensor([50, 40]))
+        data = FeatureSet.from_features(list(broken), ["go", "up"], TOKENIZER)
+        for decoder in ("ctc", "attention"):
+            with pytest.raises(ValueError, match="NaN or inf"):
+                transcribe(model, data, decoder, "cpu")
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,15 @@ def test_padding_mask_rejects_bad_lengths(lengths, max_len, error):
         padding_mask(lengths, max_len)
 
 
+def test_padding_mask_without_validation_reads_no_lengths_back():
+    """validate=False (inside a forward) gives the same mask for good lengths, no checks."""
+    lengths = torch.tensor([2, 4, 0])
+    assert torch.equal(padding_mask(lengths, 5, validate=False), padding_mask(lengths, 5))
+    assert not padding_mask(torch.tensor([6]), 5, validate=False).any()  # too long: unchecked
+    with pytest.raises(TypeError):
+        padding_mask(torch.tensor([1.0]), 5, validate=False)  # dtypes are free to check
+
+
 def test_causal_mask_is_lower_triangle_aligned_like_torch():
     mask = causal_mask(3, 4)
     assert torch.equal(mask, torch.ones(3, 4, dtype=torch.bool).tril())

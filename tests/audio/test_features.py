@@ -18,6 +18,7 @@ from course_utils.audio.features import (
     log_mel_spectrogram,
     mfcc,
     num_frames,
+    standardize,
 )
 
 SR, N_FFT, HOP, N_MELS = 16_000, 400, 160, 40
@@ -206,3 +207,20 @@ def test_frame_lengths():
     assert frame_lengths(lengths, 160).max() == log_mel_spectrogram(padded).shape[-1]
     with pytest.raises(ValueError, match="non-negative integers"):
         frame_lengths(torch.tensor([1.5]), 160)
+
+
+@pytest.mark.parametrize("per_band", [False, True])
+def test_standardize_per_clip_or_per_band_over_valid_frames(per_band):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 8, 30, generator=g, dtype=torch.float64) * 4 + 3
+    lengths = torch.tensor([30, 17])
+    out = standardize(x, lengths, per_band=per_band)
+    for clip, valid in enumerate(lengths.tolist()):
+        part = x[clip, :, :valid]
+        axes = -1 if per_band else (-2, -1)
+        mean = part.mean(axes, keepdim=True)
+        var = part.var(axes, unbiased=False, keepdim=True)
+        torch.testing.assert_close(out[clip, :, :valid], (part - mean) / (var + 1e-5).sqrt())
+        assert out[clip, :, valid:].abs().sum() == 0  # padding becomes 0
+    with pytest.raises(ValueError, match="max_len"):
+        standardize(x, torch.tensor([31, 2]))

@@ -10,8 +10,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from scipy import signal
 
-from course_utils.audio.io import load_audio, normalize, play, resample, rms_db, save_audio, to_mono
+from course_utils.audio.io import (
+    load_audio,
+    normalize,
+    play,
+    resample,
+    resampling_filter,
+    rms_db,
+    save_audio,
+    to_mono,
+)
 
 SR = 16_000
 
@@ -189,3 +199,14 @@ def test_play_silence_does_not_warn_or_fail():
 def test_play_rejects_bad_input(waveform, sample_rate):
     with pytest.raises(ValueError):
         play(waveform, sample_rate)
+
+
+@pytest.mark.parametrize("up, down", [(320, 441), (20, 21), (2, 1)])
+def test_resampling_filter_is_the_one_resample_poly_designs(up, down):
+    x = np.random.default_rng(0).standard_normal(3000)
+    taps = resampling_filter(up, down)
+    assert not taps.flags.writeable and taps is resampling_filter(up, down)  # designed once
+    np.testing.assert_array_equal(
+        signal.resample_poly(x, up, down, window=taps), signal.resample_poly(x, up, down)
+    )
+    assert resampling_filter(up, down, "float32").dtype == np.float32

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from scipy import signal
 
 from course_utils.augment.perturb import change_speed, shift_pitch
@@ -19,6 +20,7 @@ from course_utils.augment.waveform import (
     augment,
     colored_noise,
     pad_or_crop,
+    snr_gain,
     time_shift,
 )
 
@@ -340,3 +342,21 @@ def test_very_short_clips(num_samples):
     for seed in range(3):
         out, _ = augment(x, SR, ALL_ON, np.random.default_rng(seed))
         assert out.size >= 1 and np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("snr_db", [-5.0, 0.0, 12.5])
+def test_snr_gain_reaches_the_snr_from_either_side(snr_db):
+    signal_power, noise_power = 0.3, 0.02
+    noise_gain, signal_gain = snr_gain(signal_power, noise_power, snr_db), snr_gain(
+        signal_power, noise_power, snr_db, scale="signal")  # fmt: skip
+    reached = 10 * math.log10(signal_power / (noise_power * noise_gain**2))
+    assert reached == pytest.approx(snr_db, abs=1e-9)
+    reached = 10 * math.log10(signal_power * signal_gain**2 / noise_power)
+    assert reached == pytest.approx(snr_db, abs=1e-9)
+    # One gain per example for tensors (NoiseMixer's batch path), equal to the float's.
+    gains = snr_gain(torch.tensor([signal_power] * 2, dtype=torch.float64),
+                     torch.tensor([noise_power] * 2, dtype=torch.float64),
+                     torch.tensor([snr_db] * 2, dtype=torch.float64))  # fmt: skip
+    assert gains.tolist() == [noise_gain, noise_gain]
+    with pytest.raises(ValueError, match="scale"):
+        snr_gain(1.0, 1.0, 0.0, scale="both")

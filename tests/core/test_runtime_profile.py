@@ -16,17 +16,24 @@ from course_utils.core.runtime import (
 )
 
 
-def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
+@pytest.mark.parametrize(
+    "cuda, mps, expected",
+    [
+        (True, True, "cuda"),
+        (True, False, "cuda"),
+        (False, True, "mps"),
+        (False, False, "cpu"),
+    ],
+)
+def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
-    expected = (
-        "cuda"
-        if torch.cuda.is_available()
-        else "mps"
-        if torch.backends.mps.is_available()
-        else "cpu"
-    )
-    assert get_device().type == expected
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert get_device() == torch.device(expected)
     assert get_device("cpu") == torch.device("cpu")
+    if not cuda:
+        with pytest.raises(RuntimeError, match="not available"):
+            get_device("cuda")
 
 
 def test_get_device_errors_are_clear(monkeypatch):

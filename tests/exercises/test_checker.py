@@ -1,94 +1,25 @@
-"""The exercise checker: references pass, stubs are "not attempted", mistakes get their hint."""
+"""The exercise checker: how it compares, what it says, and how a notebook shows it.
+
+Every registered exercise is tested in `test_bank.py`; here, the mechanics on a few of them.
+"""
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from course_utils import exercises
 from course_utils.exercises import checker
-from course_utils.exercises.checker import CheckResult, Diagnostic, ExerciseFailed, check
-
-NAMES = exercises.list_exercises()
-DIAGNOSTICS = [
-    pytest.param(name, i, id=f"{name}-{i}")
-    for name in NAMES
-    for i in range(len(exercises.get_exercise(name).diagnostics))
-]
-
-
-def _first_case(name):
-    return exercises.get_exercise(name).make_cases(torch.Generator().manual_seed(0))[0]
-
-
-def _code_lines(name):
-    """The reference's code lines long enough to give the answer away if a hint quoted them."""
-    return [
-        line.strip()
-        for line in exercises.solution(name).splitlines()[1:]
-        if len(line.strip()) > 20 and not line.strip().startswith(('"""', "#"))
-    ]
-
-
-def test_lessons_01_to_04_are_registered():
-    assert set(NAMES) >= {
-        "01.softmax_over_keys",
-        "01.scaled_dot_product",
-        "01.masked_softmax",
-        "02.attention_pooling",
-        "03.luong_general_score",
-        "04.split_heads",
-    }
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_reference_passes(name, device):
-    result = check(name, exercises.get_exercise(name).reference, device=device)
-    assert result.passed and result.attempted
-    assert "correct" in repr(result) and "color" in result._repr_html_()
-
-
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("kind", ["returns None", "not implemented"])
-def test_stub_is_not_attempted_and_does_not_raise(name, kind):
-    def stub(*args):
-        if kind == "not implemented":
-            raise NotImplementedError
-
-    result = check(name, stub)
-    assert not result.passed and not result.attempted
-    assert "not attempted" in repr(result)
-    assert "color" not in result._repr_html_()
-
-
-@pytest.mark.parametrize("name, index", DIAGNOSTICS)
-def test_each_known_mistake_gets_its_own_hint(name, index):
-    diagnostic = exercises.get_exercise(name).diagnostics[index]
-    with pytest.raises(ExerciseFailed) as failure:
-        check(name, diagnostic.wrong)
-    message = str(failure.value)
-    assert diagnostic.hint in message
-    assert not [line for line in _code_lines(name) if line in message]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_exception_is_reported_with_the_input_shape(name):
-    def broken(*args):
-        raise RuntimeError("something broke")
-
-    with pytest.raises(ExerciseFailed, match="RuntimeError: something broke") as failure:
-        check(name, broken)
-    assert isinstance(failure.value, AssertionError)
-    assert f"of shape {tuple(_first_case(name)[0].shape)}" in str(failure.value)
-    assert isinstance(failure.value.__cause__, RuntimeError)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_solution_and_hint_are_text(name):
-    source = exercises.solution(name)
-    assert "def " in source and "return" in source
-    nudge = exercises.hint(name)
-    assert nudge and not [line for line in _code_lines(name) if line in nudge]
+from course_utils.exercises._compare import describe, difference
+from course_utils.exercises.checker import (
+    CheckResult,
+    Diagnostic,
+    ExerciseFailed,
+    Verification,
+    check,
+    verify,
+)
 
 
 def test_show_solution_is_an_ipython_code_object():
@@ -116,28 +47,121 @@ def test_show_solution_is_an_ipython_code_object():
         ),
         ("03.luong_general_score", lambda q, k, W: torch.einsum("bqd,de,bke->bqk", q, W, k)),
         ("04.split_heads", lambda x, n: x.view(*x.shape[:2], n, -1).permute(0, 2, 1, 3)),
+        # Scalars may come back as NumPy numbers or one-element tensors.
+        ("00.duration_ms", lambda n, sr: np.float32(n) * np.float32(1000) / np.float32(sr)),
+        ("02.attended_time", lambda w, hop, sr: w.argmax() * hop / sr),
+        (
+            "08.min_frames",
+            lambda text: float(
+                len(text) + sum(a == b for a, b in zip(text, text[1:], strict=False))
+            ),
+        ),  # fmt: skip
+        # A list of lists or an (n, 2) array for a list of (onset, offset) pairs.
+        (
+            "07.runs",
+            lambda a, hop: [[x, y] for x, y in exercises.get_exercise("07.runs").reference(a, hop)],
+        ),  # fmt: skip
+        ("07.runs", lambda a, hop: np.array(exercises.get_exercise("07.runs").reference(a, hop))),
+        # Arrays may come back as lists, bools as NumPy bools.
+        (
+            "07.median_filter",
+            lambda x, w: exercises.get_exercise("07.median_filter").reference(x, w).tolist(),
+        ),  # fmt: skip
+        (
+            "07.collar_match",
+            lambda r, e, t=0.2, p=0.2: np.bool_(
+                exercises.get_exercise("07.collar_match").reference(r, e, t, p)
+            ),
+        ),  # fmt: skip
     ],
 )
 def test_other_correct_solutions_pass(name, function):
-    assert check(name, function).passed
+    result = check(name, function)
+    assert result.passed, result.message
+
+
+def test_a_wrong_answer_is_returned_not_raised():
+    result = check("01.softmax_over_keys", lambda scores: scores.exp())
+    assert not result.passed and result.attempted and result.status == "wrong"
+    assert "did not normalise" in result.message and "(seen on inputs scores of shape" in repr(
+        result
+    )
+
+
+def test_raise_on_failure_raises_for_wrong_answers_only():
+    with pytest.raises(ExerciseFailed, match="did not normalise"):
+        check("01.softmax_over_keys", lambda scores: scores.exp(), raise_on_failure=True)
+    assert check("01.softmax_over_keys", lambda s: None, raise_on_failure=True).status == (
+        "not attempted"
+    )
+    assert check("01.softmax_over_keys", lambda s: s.softmax(-1), raise_on_failure=True).passed
+
+
+@pytest.mark.parametrize(
+    "function, status, colour",
+    [
+        (lambda scores: scores.softmax(-1), "correct", "#1a7f37"),
+        (lambda scores: None, "not attempted", "#57606a"),
+        (lambda scores: scores.exp(), "wrong", "#cf222e"),
+    ],
+)
+def test_the_three_verdicts_render_as_plain_text(function, status, colour):
+    result = check("01.softmax_over_keys", function)
+    assert result.status == status
+    text, page = repr(result), result._repr_html_()
+    assert text == str(result) == result.message
+    assert "\\n" not in text and "Traceback" not in text and not text.startswith(("'", '"'))
+    assert colour in page and "white-space: pre-wrap" in page and "\\n" not in page
+    if status == "wrong":  # several lines: the verdict, the hint, where it was seen
+        assert len(text.splitlines()) >= 3 and text.splitlines()[0].endswith("not right yet.")
+
+
+def test_html_escapes_the_message():
+    result = CheckResult("x", False, True, "x: not right yet.\n<b> & a < b")
+    assert "&lt;b&gt; &amp; a &lt; b" in result._repr_html_()
+
+
+def test_an_exception_is_reported_with_the_line_and_the_inputs():
+    def broken(queries, keys, values):
+        scores = queries @ keys  # keys not transposed
+        return scores, scores
+
+    result = check("01.scaled_dot_product", broken)
+    assert result.status == "wrong" and isinstance(result.error, RuntimeError)
+    assert "your function raised RuntimeError" in result.message
+    assert "keys of shape (2, 4, 8)" in result.message
+    assert "of your code: scores = queries @ keys" in result.message
+    with pytest.raises(ExerciseFailed) as failure:
+        check("01.scaled_dot_product", broken, raise_on_failure=True)
+    assert isinstance(failure.value, AssertionError)
+    assert isinstance(failure.value.__cause__, RuntimeError)
+
+
+def test_an_odd_result_gets_a_message_not_a_traceback():
+    generator = check("00.count_accents", lambda items: (item for item in items))
+    assert "accents should be a number, got generator" in generator.message
+    meta = check("01.softmax_over_keys", lambda scores: torch.empty(scores.shape, device="meta"))
+    assert meta.status == "wrong" and "could not be compared" in meta.message
 
 
 def test_wrong_shape_names_expected_and_actual_shapes():
-    with pytest.raises(ExerciseFailed, match=r"heads has shape \(2, 5, 12\), expected shape"):
-        check("04.split_heads", lambda x, num_heads: x)
+    result = check("04.split_heads", lambda x, num_heads: x)
+    assert "heads has shape (2, 5, 12), expected shape" in result.message
 
 
 def test_transposed_scores_report_the_shapes_not_the_values():
     def keys_first(queries, keys, W):
         return keys @ W @ queries.transpose(-2, -1)
 
-    with pytest.raises(ExerciseFailed, match=r"shape \(2, 4, 3\), expected shape \(2, 3, 4\)"):
-        check("03.luong_general_score", keys_first)
+    assert (
+        "shape (2, 4, 3), expected shape (2, 3, 4)"
+        in check("03.luong_general_score", keys_first).message
+    )
 
 
 def test_nan_output_is_named():
-    with pytest.raises(ExerciseFailed, match="NaN or inf"):
-        check("03.luong_general_score", lambda q, k, W: (q @ k.transpose(-2, -1)) * math.nan)
+    result = check("03.luong_general_score", lambda q, k, W: (q @ k.transpose(-2, -1)) * math.nan)
+    assert "NaN or inf" in result.message
 
 
 def test_weights_rows_not_summing_to_one_are_named():
@@ -145,35 +169,98 @@ def test_weights_rows_not_summing_to_one_are_named():
         weights = torch.softmax(queries @ keys.transpose(-2, -1) / math.sqrt(keys.shape[-1]), -1)
         return weights @ values, 2 * weights
 
-    with pytest.raises(ExerciseFailed, match="rows of weights should sum to 1"):
-        check("01.scaled_dot_product", double_weights)
-
-
-def test_keys_not_transposed_is_a_shape_error_with_the_inputs():
-    with pytest.raises(ExerciseFailed, match=r"RuntimeError.*\n.*keys of shape \(2, 4, 8\)"):
-        check("01.scaled_dot_product", lambda q, k, v: (torch.softmax(q @ k, -1) @ v, None))
+    assert (
+        "rows of weights should sum to 1" in check("01.scaled_dot_product", double_weights).message
+    )
 
 
 def test_none_on_a_later_input_is_a_failure():
     def sometimes(scores):
         return None if scores.shape[0] == 1 else torch.softmax(scores, dim=-1)
 
-    with pytest.raises(ExerciseFailed, match=r"returned None on inputs scores of shape \(1, 4"):
-        check("01.softmax_over_keys", sometimes)
+    result = check("01.softmax_over_keys", sometimes)
+    assert result.status == "wrong"
+    assert "returned None on inputs scores of shape (1, 4" in result.message
 
 
-def test_changing_the_input_in_place_is_reported():
-    def in_place(scores):
-        scores -= scores.amax(dim=-1, keepdim=True)
-        return scores.exp() / scores.exp().sum(dim=-1, keepdim=True)
+@pytest.mark.parametrize("kind", ["tensor", "array"])
+def test_changing_the_input_in_place_is_reported(kind):
+    if kind == "tensor":
 
-    with pytest.raises(ExerciseFailed, match="in place"):
-        check("01.softmax_over_keys", in_place)
+        def in_place(scores):
+            scores -= scores.amax(dim=-1, keepdim=True)
+            return scores.exp() / scores.exp().sum(dim=-1, keepdim=True)
+
+        result = check("01.softmax_over_keys", in_place)
+    else:
+        reference = exercises.get_exercise("07.median_filter").reference
+
+        def in_place(x, width):
+            filtered = reference(x, width)
+            x[:] = 0
+            return filtered
+
+        result = check("07.median_filter", in_place)
+    assert result.status == "wrong" and "in place" in result.message
 
 
 def test_unknown_name_suggests_the_closest():
     with pytest.raises(ValueError, match="did you mean '01.softmax_over_keys'"):
         check("01.softmax_over_key", lambda scores: scores)
+
+
+@pytest.mark.parametrize(
+    "got, expected, message",
+    [
+        (0.5, 0.25, "seconds = 0.5 is not right (too large)"),
+        (3, 4, "seconds = 3 is not right (too small)"),
+        (4.0, 4, None),  # a whole float counts as an int
+        (4.5, 4, "seconds should be a whole number, got 4.5"),
+        (math.nan, 0.3, "seconds is nan, where a finite number was expected"),
+        ("0.3", 0.3, "seconds should be a number, got str"),
+        (True, 1, "seconds should be a number, got bool"),
+        (torch.tensor(0.25), 0.25, None),
+        (np.float32(0.1), 0.1, None),
+        (True, False, "seconds is True, which is not right here"),
+        (1, True, "seconds should be True or False, got int"),
+        (np.bool_(True), True, None),
+        ("go", "go", None),
+        ("go up", "go", "seconds = 'go up' is not right"),
+        (["a"], "a", "seconds should be a string, got list"),
+        ([(0.0, 0.2)], [(0.0, 0.2), (0.4, 0.5)], "seconds has 1 item, expected 2 items"),
+        ([(0.0, 0.3)], [(0.0, 0.2)], "seconds[0][1] = 0.3 is not right (too large)"),
+        ((0.0, 0.2), [0.0, 0.2], None),  # a tuple for a list, inside one output
+        ({0.0}, [0.0], "seconds should be a list, got set"),
+        ([0, 1, 1], np.array([0.0, 1.0, 1.0]), None),
+        ([0, 1], np.array([0.0, 1.0, 1.0]), "seconds has shape (2,), expected shape (3,)"),
+        (np.array([0.0, 1.0, 0.0]), np.array([0.0, 1.0, 1.0]), "seconds has the right shape but"),
+        ("abc", np.array([0.0]), "seconds should be an array of numbers, got str"),
+        (np.zeros(2), torch.zeros(2), "seconds should be a torch.Tensor, got ndarray"),
+        (torch.zeros(2), torch.zeros(2, dtype=torch.bool), "seconds should be a bool tensor"),
+    ],
+)
+def test_non_tensor_results_are_compared_by_kind(got, expected, message):
+    found = difference(got, expected, ("seconds",))
+    if message is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(message), found
+
+
+def test_tuples_are_several_outputs():
+    assert difference(1.0, (1.0, 2.0), ("start", "stop")).startswith("expected a tuple of 2")
+    assert difference((1.0, 3.0), (1.0, 2.0), ("start", "stop")).startswith("stop = 3")
+    assert difference((1.0, 2.0), 1.0, ("start",)).startswith("expected a single result")
+
+
+def test_inputs_are_described_by_shape_or_short_value():
+    args = (torch.zeros(2, 3), np.zeros(40), np.array([0, 1]), 0.1, "go", [(0.1, 0.3, "tone")])
+    names = ["weights", "big", "active", "hop", "text", "events"]
+    assert describe(args, names) == (
+        "weights of shape (2, 3), big of shape (40,), active=[0, 1], hop=0.1, text='go', "
+        "events=[(0.1, 0.3, 'tone')]"
+    )
+    assert describe(([{"k": "v" * 200}],), ["items"]).endswith(" ...")
 
 
 def test_register_a_new_exercise(monkeypatch):
@@ -182,22 +269,40 @@ def test_register_a_new_exercise(monkeypatch):
     def double(x):
         return 2 * x
 
+    def negated(args, got, expected):
+        return bool((got == -expected).all())
+
     exercises.register(
         "99.double",
         double,
         lambda g: [(torch.randn(3, generator=g),), (torch.randn(2, 4, generator=g),)],
         [(lambda x: x * x, "You squared instead of doubling."),
-         Diagnostic(lambda x: -2 * x, "Check the sign.", symptom=lambda a, g, e: (g < 0).all())],
+         Diagnostic(lambda x: -2 * x, "Check the sign.", symptom=negated)],
         hint="Multiply by two.",
     )  # fmt: skip
     assert "99.double" in exercises.list_exercises()
     assert check("99.double", lambda x: x + x).passed
-    with pytest.raises(ExerciseFailed, match="You squared instead of doubling"):
-        check("99.double", lambda x: x**2)
-    with pytest.raises(ExerciseFailed, match=r"wrong values.*\n.*\nHint: Multiply by two"):
-        check("99.double", lambda x: 3 * x)
+    assert "You squared instead of doubling" in check("99.double", lambda x: x**2).message
+    assert "Check the sign." in check("99.double", lambda x: -x - x).message
+    generic = check("99.double", lambda x: 3 * x).message
+    assert "wrong values" in generic and generic.endswith("\nHint: Multiply by two.")
     assert exercises.hint("99.double") == "Multiply by two."
     assert "def double" in exercises.solution("99.double")
+    assert verify("99.double")
+
+
+def test_verify_reports_a_mistake_the_check_does_not_catch(monkeypatch):
+    monkeypatch.setattr(checker, "_REGISTRY", dict(checker._REGISTRY))
+    exercises.register(
+        "99.plus_one",
+        lambda x: x + 1,
+        lambda g: [(torch.randn(3, generator=g),)],
+        [(lambda x: x + 1, "This 'mistake' is the right answer."), (lambda x: x, "Add one.")],
+    )
+    report = verify("99.plus_one")
+    assert isinstance(report, Verification) and not report
+    assert len(report.problems) == 1 and "mistake 1 does not get its hint" in report.problems[0]
+    assert "does not work as listed" in repr(report)
 
 
 def test_register_rejects_malformed_diagnostics():
@@ -208,4 +313,4 @@ def test_register_rejects_malformed_diagnostics():
 
 def test_check_result_is_a_plain_record():
     result = CheckResult("x", True, True, "x: correct")
-    assert repr(result) == "x: correct" and result.passed
+    assert repr(result) == "x: correct" and result.passed and result.status == "correct"

@@ -79,10 +79,12 @@ def test_frame_rate_is_restored_for_odd_lengths():
 
 def test_bad_input_and_config_raise():
     model = CRNN(TINY)
-    with pytest.raises(ValueError, match=r"\(batch, 16, frames\)"):
+    with pytest.raises(ValueError, match=r"\(batch, n_mels=16, frames\)"):
         model(torch.randn(2, 40, 30))
-    with pytest.raises(ValueError, match="lengths"):
+    with pytest.raises(ValueError, match=r"lengths must be in \[1, frames=30\]"):
         model(torch.randn(2, 16, 30), torch.tensor([31, 3]))
+    with pytest.raises(ValueError, match=r"lengths must have shape \(batch,\) = \(2,\)"):
+        model(torch.randn(2, 16, 30), torch.tensor([30]))
     with pytest.raises(ValueError, match="divisible by num_heads"):
         SEDConfig(dim=30, num_heads=4)
     with pytest.raises(ValueError, match="one entry per conv block"):

@@ -1,8 +1,28 @@
 """The exercise bank: one module per lesson; importing it registers every exercise.
 
-Notebook: 00_welcome_and_setup (section "How exercises work").
+Notebook: 00_welcome_and_setup (section "Exercises that check themselves").
 """
 
-from . import lesson_01, lesson_02, lesson_03, lesson_04
+from . import (
+    lesson_00,
+    lesson_01,
+    lesson_02,
+    lesson_03,
+    lesson_04,
+    lesson_05,
+    lesson_06,
+    lesson_07,
+    lesson_08,
+)
 
-__all__ = ["lesson_01", "lesson_02", "lesson_03", "lesson_04"]
+__all__ = [
+    "lesson_00",
+    "lesson_01",
+    "lesson_02",
+    "lesson_03",
+    "lesson_04",
+    "lesson_05",
+    "lesson_06",
+    "lesson_07",
+    "lesson_08",
+]

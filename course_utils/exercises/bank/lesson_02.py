@@ -15,7 +15,7 @@ import torch
 from ..checker import Diagnostic, register
 from ._cases import _randn, _sums_to_one
 
-__all__ = ["attention_pooling"]
+__all__ = ["attended_time", "attention_pooling", "event_mass"]
 
 
 # ----- reference solutions (shown by solution(); keep them short and plain) -----
@@ -31,6 +31,17 @@ def attention_pooling(
     weights = torch.softmax(scores, dim=-1)  # over time: each clip's weights sum to 1
     context = (weights.unsqueeze(-1) * inputs).sum(dim=1)  # (batch, dim)
     return context, weights
+
+
+def event_mass(weights: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Share of each row of weights (batch, frames) that lies on the frames where masks is True."""
+    return (weights * masks).sum(dim=-1)  # (batch,): False counts 0, True counts the weight
+
+
+def attended_time(weights: torch.Tensor, hop_length: int, sample_rate: int) -> float:
+    """Time in seconds of the frame with the largest weight in weights (frames,)."""
+    frame = int(weights.argmax())  # the first one if several share the maximum
+    return frame * hop_length / sample_rate  # frame t is centred t * hop_length samples in
 
 
 # ----- 02.attention_pooling -----
@@ -94,4 +105,100 @@ register(
     "frames weighted by those probabilities.",
     outputs=("context", "weights"),
     weights_output=1,
+)
+
+
+# ----- 02.event_mass -----
+
+
+def _mass_cases(g: torch.Generator) -> list[tuple]:
+    cases = []
+    for batch, frames in [(5, 30), (1, 12), (3, 1), (4, 4), (2, 50)]:
+        weights = torch.softmax(2 * _randn(g, batch, frames), dim=-1)
+        cases.append((weights, torch.rand(batch, frames, generator=g) > 0.6))
+    weights = torch.softmax(_randn(g, 3, 8), dim=-1)
+    edges = torch.zeros(3, 8, dtype=torch.bool)
+    edges[1], edges[2, 3:5] = True, True  # no event frame, all event frames, a short event
+    cases.append((weights, edges))
+    return cases
+
+
+register(
+    "02.event_mass",
+    event_mass,
+    _mass_cases,
+    [
+        (
+            lambda weights, masks: (weights * ~masks).sum(dim=-1),
+            "That is the mass OFF the event: sum the weights where the mask is True.",
+        ),
+        (
+            lambda weights, masks: (weights * masks).mean(dim=-1),
+            "You averaged the weights on the event; the share of the attention is their sum.",
+        ),
+        (
+            lambda weights, masks: masks.float().mean(dim=-1),
+            "That is the share of frames that lie in the event, whatever the weights: weigh "
+            "each event frame by its attention weight.",
+        ),
+    ],
+    "Keep the weights of the event frames (mask True), drop the others, and add them up per "
+    "clip: one number per row.",
+    outputs=("mass",),
+)
+
+
+# ----- 02.attended_time -----
+
+
+def _one_peak(frames: int, peak: int) -> torch.Tensor:
+    weights = torch.full((frames,), 0.5 / frames)
+    weights[peak] += 0.5
+    return weights
+
+
+def _time_cases(g: torch.Generator) -> list[tuple]:
+    return [
+        (_one_peak(101, 37), 160, 16_000),
+        (torch.softmax(3 * _randn(g, 50), dim=0), 320, 16_000),
+        (torch.softmax(3 * _randn(g, 80), dim=0), 256, 22_050),
+        (_one_peak(20, 0), 160, 16_000),  # the first frame is at 0 s
+        (_one_peak(64, 63), 512, 44_100),  # the last frame
+        (torch.ones(1), 160, 16_000),  # a single frame
+    ]
+
+
+register(
+    "02.attended_time",
+    attended_time,
+    _time_cases,
+    [
+        (
+            lambda weights, hop_length, sample_rate: int(weights.argmax()),
+            "That is the frame index; convert it to seconds.",
+        ),
+        (
+            lambda weights, hop_length, sample_rate: (
+                int(weights.argmax()) * sample_rate / hop_length
+            ),
+            "Your times are far too large: check which of hop_length and sample_rate you "
+            "divide by. A hop is a number of samples; sample_rate is samples per second.",
+        ),
+        (
+            lambda weights, hop_length, sample_rate: (
+                1000 * attended_time(weights, hop_length, sample_rate)
+            ),
+            "That is in milliseconds; the exercise asks for seconds.",
+        ),
+        (
+            lambda weights, hop_length, sample_rate: (
+                int(weights.argmin()) * hop_length / sample_rate
+            ),
+            "You found the frame with the smallest weight; the model listens most where the "
+            "weight is largest.",
+        ),
+    ],
+    "Find the index of the largest weight, then turn frames into samples (hop_length each) "
+    "and samples into seconds.",
+    outputs=("seconds",),
 )

@@ -1,0 +1,121 @@
+"""Speech recognition at use time: transcripts, scores, and one utterance at any sample rate.
+
+- `transcribe`: every utterance of a `FeatureSet` with greedy CTC, the greedy speller, or
+  beam search (with CTC rescoring or joint decoding);
+- `score`: their character and word error rates;
+- `recognize`: one waveform at any sample rate, resampled to 16 kHz, to text.
+
+These are public entry points: they check their input's values (lengths, NaN) once, which the
+model's `forward` leaves to them. `course_utils.asr.recipe` re-exports all three.
+
+Notebook: 08_speech_recognition.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..audio import resample
+from ..core import check_features, check_sample_rate, check_waveform
+from ..metrics import error_rate
+from .dataset import SAMPLE_RATE, FeatureSet, log_mel_features
+from .decoding import attention_beam_search, attention_greedy_decode, ctc_greedy_decode
+from .model import Recognizer
+from .tokenizer import CharTokenizer
+
+__all__ = ["DECODERS", "recognize", "score", "transcribe"]
+
+DECODERS = ("ctc", "attention", "beam")
+
+
+@torch.no_grad()
+def transcribe(
+    model: Recognizer,
+    data: FeatureSet,
+    decoder: str,
+    device: torch.device | str,
+    beam_size: int = 4,
+    ctc_weight: float = 0.3,
+    ctc_mode: str = "rescore",
+    batches: list[dict] | None = None,
+) -> list[str]:
+    """Transcripts of every utterance of `data`, in its order.
+
+    Args:
+        decoder: "ctc" (greedy CTC), "attention" (greedy speller) or "beam" (speller beam
+            search of `beam_size` with CTC weighted by `ctc_weight`, either re-ranking the
+            finished hypotheses, ``ctc_mode="rescore"``, or scoring every step, "prefix";
+            see `course_utils.asr.decoding.attention_beam_search`).
+        batches: `data.batches(...)` to reuse (default: made here).
+    """
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    was_training = model.training
+    model.eval().to(device)
+    decode = data.tokenizer.decode
+    hypotheses: list[str] = [""] * len(data)
+    if decoder == "beam":
+        for i, features in enumerate(data.features):
+            best = attention_beam_search(model, features.to(device), beam_size=beam_size,
+                                         ctc_weight=ctc_weight, ctc_mode=ctc_mode)  # fmt: skip
+            hypotheses[i] = decode(best[0].tokens if best else [])
+    else:  # greedy decoders run on batches
+        for batch in batches if batches is not None else data.batches(64):
+            if decoder == "ctc":  # the attention decoder checks its input itself
+                check_features(batch["features"], model.config.n_mels, batch["lengths"])
+            features, lengths = batch["features"].to(device), batch["lengths"].to(device)
+            if decoder == "ctc":
+                encoded, encoder_lengths = model.encode(features, lengths)
+                ids = ctc_greedy_decode(model.ctc_log_probs(encoded), encoder_lengths)
+            else:
+                ids, _ = attention_greedy_decode(model, features, lengths)
+            for index, row in zip(batch["indices"], ids, strict=True):
+                hypotheses[index] = decode(row)
+    model.train(was_training)
+    return hypotheses
+
+
+def score(
+    model: Recognizer,
+    data: FeatureSet,
+    decoder: str,
+    device: torch.device | str,
+    **options,
+) -> dict[str, float]:
+    """CER and WER of `model` on `data` with `decoder` (options: see `transcribe`)."""
+    hypotheses = transcribe(model, data, decoder, device, **options)
+    return {
+        "cer": error_rate(data.texts, hypotheses, "char"),
+        "wer": error_rate(data.texts, hypotheses, "word"),
+    }
+
+
+@torch.no_grad()
+def recognize(
+    model: Recognizer,
+    waveform: torch.Tensor,
+    sample_rate: int,
+    tokenizer: CharTokenizer | None = None,
+    decoder: str = "attention",
+) -> str:
+    """Transcribe one utterance at any sample rate: resample to 16 kHz, features, decode.
+
+    Args:
+        waveform: (time,) float audio in [-1, 1].
+        sample_rate: its rate in Hz (resampled to 16 kHz when different).
+        tokenizer: the model's characters (default `CharTokenizer()`).
+        decoder: "ctc", "attention" or "beam" (see `transcribe`).
+
+    Returns:
+        the transcript. The waveform may be on any device: features are made on the CPU, as
+        in training, and decoded on the model's device.
+    """
+    # Features are made on the CPU (as for training); `transcribe` moves them to the model.
+    waveform = torch.as_tensor(waveform, dtype=torch.float32).detach().cpu()
+    check_waveform(waveform, "waveform")
+    check_sample_rate(sample_rate)
+    waveform = resample(waveform, sample_rate, SAMPLE_RATE)  # unchanged at 16 kHz
+    tokenizer = tokenizer or CharTokenizer()
+    data = FeatureSet.from_features([log_mel_features(waveform)], [""], tokenizer)
+    device = next(model.parameters()).device
+    return transcribe(model, data, decoder, device)[0]
