@@ -138,11 +138,11 @@ def _joint_rows(profile, tokenizer) -> list[dict]:
         FeatureSet(demo["train"], tokenizer),
         FeatureSet(demo["validation"], tokenizer),
     )
-    recipe = ASRRecipe(epochs=profile.asr_demo_epochs, batch_size=8, learning_rate=5e-3)
+    recipe = ASRRecipe(epochs=profile.asr.demo_epochs, batch_size=8, learning_rate=5e-3)
     losses = {}
     for name, weight in (("attention alone", 0.0), ("joint", 0.3)):
         torch.manual_seed(0)
-        model = Recognizer(ASRConfig.small(ctc_weight=weight))
+        model = Recognizer(ASRConfig.preset("small", ctc_weight=weight))
         history = train_recognizer(model, train, validation, recipe, "cpu", progress=False)
         losses[name] = history.attention_losses
     fraction = _steps_to_reach(losses["joint"], losses["attention alone"])

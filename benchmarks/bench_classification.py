@@ -21,7 +21,7 @@ def run() -> list[dict]:
     device = cu.get_device()
     corpus = cu.build_corpus(kws.command_corpus_config(profile), progress=False)
     train, validation, test = (kws.clips(corpus[split]) for split in cu.SPLITS)
-    recipe = kws.SpotterRecipe(epochs=profile.kws_epochs)
+    recipe = kws.SpotterRecipe(epochs=profile.kws.epochs)
     rows, accuracy, seconds = [], {}, {}
     for kind in KINDS:
         cu.set_seed(0)

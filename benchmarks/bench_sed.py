@@ -19,7 +19,7 @@ import torch
 from course_utils.core.profiles import get_profile
 from course_utils.data.scenes import build_scenes, scene_config
 from course_utils.sed import recipe as sed_recipe
-from course_utils.sed.model import sed_config
+from course_utils.sed.model import SEDConfig
 
 TARGET_EVENT_F1 = 0.85
 
@@ -39,7 +39,7 @@ def run() -> list[dict]:
     scores = {}
     for name, detector in sed_recipe.DETECTORS.items():
         torch.manual_seed(recipe.seed)
-        model = detector(sed_config("small", n_mels=recipe.n_mels, num_classes=len(classes)))
+        model = detector(SEDConfig.preset("small", n_mels=recipe.n_mels, num_classes=len(classes)))
         start = time.perf_counter()
         sed_recipe.train_detector(model, (features["train"], labels["train"]),
                                   (features["validation"], labels["validation"]), recipe, "cpu",

@@ -4,7 +4,7 @@
 head, speller with location-sensitive attention). `decoding`: greedy, beam and joint
 CTC-attention decoding. `alignment`: forced alignment and word segments. `dataset`: the
 corpora and their features. `inference`: transcripts, CER / WER and `recognize` (any sample
-rate). `recipe`: training and the shipped checkpoints (`python -m course_utils.asr.recipe`
+rate). `recipe`: training and the shipped checkpoints (`python -m course_utils.asr`
 rebuilds them).
 
 Notebook: 08_speech_recognition.
@@ -48,6 +48,7 @@ from .model import (
 from .recipe import (
     CHECKPOINT_DIR,
     ASRHistory,
+    ASRProfile,
     ASRRecipe,
     build_checkpoints,
     checkpoint_path,
@@ -110,4 +111,5 @@ __all__ = [
     "transcribe",
     "word_segments",
     "WordSegment",
+    "ASRProfile",
 ]

@@ -45,7 +45,7 @@ def asr_corpus_configs(profile: Profile) -> tuple[CorpusConfig, CorpusConfig]:
 
 def demo_digits_config(profile: Profile) -> CorpusConfig:
     """Short digit strings (2 to 4 digits) for lesson 08's side-by-side training runs."""
-    n = profile.asr_demo_utterances
+    n = profile.asr.demo_utterances
     return digits_config(profile, digits_per_string=(2, 4), utterances=(n, n // 4, n // 4))
 
 

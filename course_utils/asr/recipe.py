@@ -10,7 +10,7 @@ The data and its features are in `course_utils.asr.dataset`, transcripts and sco
   CER after every epoch;
 - `load_recognizer` / `build_checkpoints`: the recognisers shipped with the course (package
   data of `course_utils.asr`, found with `importlib.resources`), and what rebuilds them;
-- `main`: ``python -m course_utils.asr.recipe`` rebuilds them into the data folder
+- `main`: ``python -m course_utils.asr`` rebuilds them into the data folder
   (``data/checkpoints/``), or where ``--folder`` says.
 
 Notebook: 08_speech_recognition.
@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from ..augment import FrequencyWarp, SpecAugment, SpecAugmentConfig
-from ..core import Profile, data_dir, get_profile
+from ..core import Profile, data_dir, get_profile, register_section
 from ..data import build_corpus
 from ..distributed import init_distributed, is_main_process
 from ..training import (
@@ -54,6 +54,7 @@ from .model import ASRConfig, Recognizer
 from .tokenizer import CharTokenizer
 
 __all__ = [
+    "ASRProfile",
     "CHECKPOINT_DIR",
     "DECODERS",
     "ASRHistory",
@@ -72,6 +73,32 @@ __all__ = [
     "train_recognizer",
     "transcribe",
 ]
+
+
+@dataclass(frozen=True)
+class ASRProfile:
+    """Lesson 08's sizes and thresholds in one profile (``get_profile().asr``)."""
+
+    demo_utterances: int  # training digit strings of the side-by-side runs
+    demo_epochs: int  # epochs of each side-by-side run (CTC, attention, joint)
+    demo_max_cer_ratio: float  # each run's final CER, at most this x untrained
+    joint_step_fraction: float  # the joint speller reaches attention-alone's final loss
+    # within this share of the steps (1.0 in CI: too few steps to compare speeds)
+    max_cer: float  # the shipped recogniser's test CER (greedy attention), at most
+    max_wer: float  # ... and WER, at most
+    long_max_cer: float  # CER of location-aware attention on 2x longer strings
+    beam_utterances: int  # test utterances decoded by beam search
+
+
+register_section(
+    "asr",
+    full=ASRProfile(demo_utterances=2000, demo_epochs=3, demo_max_cer_ratio=0.5,
+                    joint_step_fraction=0.75, max_cer=0.03, max_wer=0.08, long_max_cer=0.10,
+                    beam_utterances=200),
+    ci=ASRProfile(demo_utterances=320, demo_epochs=8, demo_max_cer_ratio=0.8,
+                  joint_step_fraction=1.0, max_cer=0.03, max_wer=0.08, long_max_cer=0.10,
+                  beam_utterances=20),
+)  # fmt: skip
 
 # The shipped recognisers: package data of course_utils.asr (pyproject's package-data), found
 # through importlib.resources so that a wheel finds them as an editable install does.
@@ -216,7 +243,7 @@ def load_recognizer(
 def _load(path: Path) -> tuple[Recognizer, dict]:
     if not path.is_file():
         raise FileNotFoundError(
-            f"no recogniser at {path}; build it with `python -m course_utils.asr.recipe`"
+            f"no recogniser at {path}; build it with `python -m course_utils.asr`"
         )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -294,14 +321,15 @@ def _half(model: Recognizer) -> Recognizer:
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    """``python -m course_utils.asr.recipe``: rebuild lesson 08's recognisers.
+    """``python -m course_utils.asr``: rebuild lesson 08's recognisers.
 
     They are written to the data folder (``data/checkpoints/``) unless ``--folder`` names
     another, e.g. ``--folder course_utils/asr/checkpoints`` to replace the shipped ones.
     """
     parser = argparse.ArgumentParser(
+        prog="python -m course_utils.asr",
         description="Rebuild lesson 08's recognisers (the shipped ones are in "
-        "course_utils/asr/checkpoints/)."
+        "course_utils/asr/checkpoints/).",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing checkpoints")
     parser.add_argument(

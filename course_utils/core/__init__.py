@@ -59,6 +59,7 @@ from .profiles import (
     PROFILES,
     Profile,
     get_profile,
+    register_section,
 )
 from .runtime import (
     data_dir,
@@ -121,4 +122,5 @@ __all__ = [
     "to_numpy",
     "TorchStackError",
     "UnsafeArchiveError",
+    "register_section",
 ]

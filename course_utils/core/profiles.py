@@ -6,8 +6,12 @@ A lesson never writes ``if CI: ...``. It reads its sizes from the active profile
     corpus = build_corpus(words_config(profile))
 
 Both profiles run the same code and assert the same claims; only the thresholds that
-depend on size (how far above chance a model must be) differ, and they live here too.
-Lessons add their own fields to `Profile` as the course grows.
+depend on size (how far above chance a model must be) differ.
+
+`Profile` holds the sizes of the data and of lessons 00-05. Each application lesson keeps its
+own sizes and thresholds next to its recipe, as a small frozen dataclass with a ``full`` and
+a ``ci`` value, and registers it here (`register_section`); the active profile then gives it
+as an attribute: ``get_profile().kws.min_accuracy``. One switch still sizes everything.
 
 Notebook: 00_welcome_and_setup (section "Profiles").
 """
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV"]
+__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV", "register_section"]
 
 PROFILE_ENV = "COURSE_PROFILE"
 
@@ -40,31 +45,47 @@ class Profile:
     heads_epochs: int  # lesson 04: training epochs
     sed_train_scenes: int  # lesson 07: 10-s training scenes
     sed_eval_scenes: int  # lesson 07: scenes in the validation split and in the test split, each
-    sed_epochs: int  # lesson 07: training epochs of each model (CRNN, CNN + attention)
-    sed_min_event_f1: float  # lesson 07: event-based F1 on the test scenes each model must reach
-    sed_attention_margin: float  # lesson 07: how far the attention model's event F1 may fall
-    # below the CRNN's (0: it must match or beat it)
-    sed_attention_focus: float  # lesson 07: attention an event's frames keep inside their event,
-    # at least, as a multiple of what uniform attention would give
     features_voices: int  # lesson 05: voices (each with its accent) saying one word in the tour
-    kws_commands: int  # lesson 06: commands classified besides the 10 digits and "unknown"
-    kws_train_clips_per_word: int  # lesson 06: training clips per class
-    kws_epochs: int  # lesson 06: training epochs of each classifier (the same for all three)
-    kws_width: int  # lesson 06: channels of the CNN blocks, width of the KWT tokens
-    kws_min_accuracy: float  # lesson 06: test accuracy (unseen voices) the best model must reach
-    asr_demo_utterances: int  # lesson 08: training digit strings of the side-by-side runs
-    asr_demo_epochs: int  # lesson 08: epochs of each side-by-side run (CTC, attention, joint)
-    asr_demo_max_cer_ratio: float  # lesson 08: each run's final CER, at most this x untrained
-    asr_joint_step_fraction: float  # lesson 08: the joint speller reaches attention-alone's
-    # final loss within this share of the steps (1.0 in CI: too few steps to compare speeds)
-    asr_max_cer: float  # lesson 08: the shipped recogniser's test CER (greedy attention)
-    asr_max_wer: float  # ... and WER, at most
-    asr_long_max_cer: float  # lesson 08: CER of location-aware attention on 2x longer strings
-    asr_beam_utterances: int  # lesson 08: test utterances decoded by beam search
 
     @property
     def is_ci(self) -> bool:
         return self.name == "ci"
+
+    def __getattr__(self, name: str) -> Any:
+        """A registered section (``profile.kws``), in this profile's version."""
+        if name.startswith("__") or name not in _SECTIONS:
+            raise AttributeError(
+                f"Profile has no field or section {name!r}; sections: {sorted(_SECTIONS)}"
+            )
+        return _SECTIONS[name][self.name]
+
+
+# Application folders register their sections when imported (`import course_utils` imports
+# them all): the one piece of module state here, written once per section.
+_SECTIONS: dict[str, dict[str, Any]] = {}
+
+
+def register_section(name: str, full: Any, ci: Any) -> None:
+    """Make `full` and `ci` the ``profile.<name>`` of the two profiles.
+
+    Args:
+        name: the attribute, e.g. "kws"; it must not be a field of `Profile`.
+        full, ci: the section's values in each profile (frozen dataclasses of one type).
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @dataclass(frozen=True)
+        ... class Demo:
+        ...     epochs: int
+        >>> register_section("demo", full=Demo(20), ci=Demo(2))
+        >>> get_profile("ci").demo.epochs
+        2
+    """
+    if name in Profile.__dataclass_fields__:
+        raise ValueError(f"{name!r} is a field of Profile, not a free section name")
+    if type(full) is not type(ci):
+        raise TypeError(f"full and ci must be of one type, got {type(full)} and {type(ci)}")
+    _SECTIONS[name] = {"full": full, "ci": ci}
 
 
 PROFILES = {
@@ -83,24 +104,7 @@ PROFILES = {
         heads_epochs=6,
         sed_train_scenes=800,
         sed_eval_scenes=150,
-        sed_epochs=12,
-        sed_min_event_f1=0.85,
-        sed_attention_margin=0.05,
-        sed_attention_focus=1.5,
         features_voices=6,
-        kws_commands=24,
-        kws_train_clips_per_word=200,
-        kws_epochs=20,
-        kws_width=96,
-        kws_min_accuracy=0.94,
-        asr_demo_utterances=2000,
-        asr_demo_epochs=3,
-        asr_demo_max_cer_ratio=0.5,
-        asr_joint_step_fraction=0.75,
-        asr_max_cer=0.03,
-        asr_max_wer=0.08,
-        asr_long_max_cer=0.10,
-        asr_beam_utterances=200,
     ),
     "ci": Profile(
         name="ci",
@@ -117,24 +121,7 @@ PROFILES = {
         heads_epochs=4,
         sed_train_scenes=160,
         sed_eval_scenes=40,
-        sed_epochs=8,
-        sed_min_event_f1=0.5,
-        sed_attention_margin=0.1,
-        sed_attention_focus=0.5,
         features_voices=3,
-        kws_commands=0,
-        kws_train_clips_per_word=100,
-        kws_epochs=12,
-        kws_width=64,
-        kws_min_accuracy=0.8,
-        asr_demo_utterances=320,
-        asr_demo_epochs=8,
-        asr_demo_max_cer_ratio=0.8,
-        asr_joint_step_fraction=1.0,
-        asr_max_cer=0.03,
-        asr_max_wer=0.08,
-        asr_long_max_cer=0.10,
-        asr_beam_utterances=20,
     ),
 }
 

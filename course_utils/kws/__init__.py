@@ -2,7 +2,7 @@
 
 `model`: CNN with mean or attention pooling, a patch keyword transformer, and
 `KeywordSpotter` (audio at any sample rate in, a label out). `recipe`: the corpus, training
-recipe and evaluations of lesson 06 (``python -m course_utils.kws.recipe`` runs them).
+recipe and evaluations of lesson 06 (``python -m course_utils.kws`` runs them).
 
 Notebook: 06_audio_classification.
 """
@@ -19,6 +19,7 @@ from .model import (
 )
 from .recipe import (
     KINDS,
+    KWSProfile,
     SpotterRecipe,
     accuracy_vs_snr,
     clean_test_config,
@@ -48,4 +49,5 @@ __all__ = [
     "SpotterRecipe",
     "standardize",
     "train_spotter",
+    "KWSProfile",
 ]

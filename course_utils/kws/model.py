@@ -93,20 +93,32 @@ class ClassifierConfig:
             )
 
     @classmethod
-    def tiny(cls, num_classes: int, kind: str = "cnn_attention") -> ClassifierConfig:
-        """For tests and quick experiments: a few thousand parameters."""
-        return cls(num_classes, kind, n_mels=16, channels=(8, 16), time_pools=1, dim=16,
-                   num_heads=2, num_layers=1, max_frames=200, patch_frames=2)  # fmt: skip
-
-    @classmethod
-    def small(
-        cls, num_classes: int, kind: str = "cnn_attention", width: int = 128
+    def preset(
+        cls,
+        name: str,
+        num_classes: int,
+        kind: str = "cnn_attention",
+        width: int = 128,
+        **overrides,
     ) -> ClassifierConfig:
-        """Lesson 06's models: four CNN blocks of `width` channels, or a 2-block KWT of `width`.
+        """A named size for `num_classes` classes, fields replaced by `overrides`.
 
-        About 0.3 million parameters at the default width of 128.
+        "tiny": a few thousand parameters, for tests; "small": lesson 06's models, four CNN
+        blocks of `width` channels or a 2-block KWT of `width` (about 0.3 M parameters at 128).
+        `width` only sizes "small".
+
+        Example:
+            >>> ClassifierConfig.preset("small", 5, "kwt", width=64).dim
+            64
         """
-        return cls(num_classes, kind, channels=(width,) * 4, dim=width)
+        if name == "tiny":
+            sizes = dict(n_mels=16, channels=(8, 16), time_pools=1, dim=16, num_heads=2,
+                         num_layers=1, max_frames=200, patch_frames=2)  # fmt: skip
+        elif name == "small":
+            sizes = dict(channels=(width,) * 4, dim=width)
+        else:
+            raise ValueError(f"unknown preset {name!r}; expected 'tiny' or 'small'")
+        return cls(num_classes, kind, **(sizes | overrides))
 
 
 @dataclass
@@ -158,7 +170,7 @@ class CNNClassifier(nn.Module):
         logits (batch, num_classes), weights (batch, frames // 2**time_pools).
 
     Example:
-        >>> model = CNNClassifier(ClassifierConfig.tiny(num_classes=5)).eval()
+        >>> model = CNNClassifier(ClassifierConfig.preset("tiny", num_classes=5)).eval()
         >>> out = model(torch.randn(3, 16, 50))
         >>> out.logits.shape, out.weights.shape
         (torch.Size([3, 5]), torch.Size([3, 25]))
@@ -217,7 +229,8 @@ class KeywordTransformer(nn.Module):
         logits (batch, num_classes), weights (batch, ceil(frames / patch_frames)).
 
     Example:
-        >>> model = KeywordTransformer(ClassifierConfig.tiny(num_classes=5, kind="kwt")).eval()
+        >>> config = ClassifierConfig.preset("tiny", num_classes=5, kind="kwt")
+        >>> model = KeywordTransformer(config).eval()
         >>> out = model(torch.randn(2, 16, 30))
         >>> out.logits.shape, out.weights.shape
         (torch.Size([2, 5]), torch.Size([2, 15]))

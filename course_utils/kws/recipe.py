@@ -10,7 +10,7 @@ lesson does:
 - `train_spotter`: per batch, an echo and noise at a random SNR (waveforms), log-mel, VTLP and
   SpecAugment (features), cross-entropy; AdamW with a one-cycle schedule through `course_utils.fit`;
 - `predict_clips`, `accuracy_vs_snr`: scores on unseen voices, clean and in noise;
-- `main`: ``python -m course_utils.kws.recipe`` trains the three spotters of the profile and
+- `main`: ``python -m course_utils.kws`` trains the three spotters of the profile and
   prints their test accuracies (what the benchmark measures).
 
 No checkpoint ships for lesson 06 (the lesson trains its spotters in minutes), so there is no
@@ -39,7 +39,7 @@ from ..augment import (
     colored_noise,
     snr_gain,
 )
-from ..core import Profile, check_waveform, get_profile, set_seed
+from ..core import Profile, check_waveform, get_profile, register_section, set_seed
 from ..data import (
     COMMANDS,
     DIGITS,
@@ -55,6 +55,7 @@ from ..training import History, TrainConfig, adamw_one_cycle, fit
 from .model import ClassifierConfig, KeywordSpotter, build_classifier
 
 __all__ = [
+    "KWSProfile",
     "KINDS",
     "SpotterRecipe",
     "accuracy_vs_snr",
@@ -67,17 +68,35 @@ __all__ = [
     "train_spotter",
 ]
 
+
+@dataclass(frozen=True)
+class KWSProfile:
+    """Lesson 06's sizes and thresholds in one profile (``get_profile().kws``)."""
+
+    commands: int  # commands classified besides the 10 digits and "unknown"
+    train_clips_per_word: int  # training clips per class
+    epochs: int  # training epochs of each classifier (the same for all three)
+    width: int  # channels of the CNN blocks, width of the KWT tokens
+    min_accuracy: float  # test accuracy (unseen voices) the best model must reach
+
+
+register_section(
+    "kws",
+    full=KWSProfile(commands=24, train_clips_per_word=200, epochs=20, width=96, min_accuracy=0.94),
+    ci=KWSProfile(commands=0, train_clips_per_word=100, epochs=12, width=64, min_accuracy=0.8),
+)
+
 KINDS = ("cnn_mean", "cnn_attention", "kwt")  # the three models lesson 06 compares
 
 
 def command_corpus_config(profile: Profile, **overrides) -> CorpusConfig:
-    """Digits, `profile.kws_commands` commands and one class for 20 out-of-vocabulary words.
+    """Digits, `profile.kws.commands` commands and one class for 20 out-of-vocabulary words.
 
     The full profile has 10 + 24 + 1 = 35 classes; the CI profile keeps digits and "unknown".
     """
-    sizes = (profile.kws_train_clips_per_word, profile.eval_clips_per_word,
+    sizes = (profile.kws.train_clips_per_word, profile.eval_clips_per_word,
              profile.eval_clips_per_word)  # fmt: skip
-    words = DIGITS + COMMANDS[: profile.kws_commands]
+    words = DIGITS + COMMANDS[: profile.kws.commands]
     config = words_config(profile, words=words, clips_per_word=sizes, unknown_words=UNKNOWN_WORDS)
     return replace(config, **overrides)
 
@@ -97,7 +116,7 @@ def new_spotter(
     kind: str, labels: tuple[str, ...], profile: Profile, sample_rate: int = 16_000
 ) -> KeywordSpotter:
     """Lesson 06's spotter of `kind` ("cnn_mean", "cnn_attention" or "kwt") for `labels`."""
-    config = ClassifierConfig.small(len(labels), kind, width=profile.kws_width)
+    config = ClassifierConfig.preset("small", len(labels), kind, width=profile.kws.width)
     return KeywordSpotter(build_classifier(config), labels, sample_rate)
 
 
@@ -244,14 +263,16 @@ def accuracy_vs_snr(
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Train lesson 06's three spotters (`KINDS`) and print their test accuracies.
 
-    ``python -m course_utils.kws.recipe [--profile ci] [--device cuda] [--kinds kwt]``: the
+    ``python -m course_utils.kws [--profile ci] [--device cuda] [--kinds kwt]``: the
     corpus of `command_corpus_config`, `SpotterRecipe` with the profile's epochs, a fresh
     seed (0) before each model, as the benchmark (`make bench`) does.
 
     Returns:
         {kind: {"accuracy": test accuracy, "noisy accuracy": with pink noise at 0 dB}}.
     """
-    parser = argparse.ArgumentParser(description="Train lesson 06's keyword spotters.")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.kws", description="Train lesson 06's keyword spotters."
+    )
     parser.add_argument("--profile", default="full", help="full or ci (default full)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
@@ -259,7 +280,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     profile = get_profile(args.profile)
     corpus = build_corpus(command_corpus_config(profile), progress=False)
     train, validation, test = (clips(corpus[split]) for split in SPLITS)
-    recipe = SpotterRecipe(epochs=profile.kws_epochs)
+    recipe = SpotterRecipe(epochs=profile.kws.epochs)
     results = {}
     for kind in args.kinds:
         set_seed(recipe.seed)

@@ -2,7 +2,7 @@
 
 `model`: a CRNN and a CNN + self-attention detector. `events`: frame probabilities to
 events, median filtering, and frame, event and segment F1 (through sed_eval). `recipe`: the
-lesson's features, training, decoding and scores (``python -m course_utils.sed.recipe``).
+lesson's features, training, decoding and scores (``python -m course_utils.sed``).
 
 Notebook: 07_sound_event_detection.
 """
@@ -25,10 +25,10 @@ from .model import (
     ConvFrontEnd,
     SEDConfig,
     SEDOutput,
-    sed_config,
 )
 from .recipe import (
     DETECTORS,
+    SEDProfile,
     SEDRecipe,
     train_detector,
 )
@@ -47,7 +47,6 @@ __all__ = [
     "frame_f1",
     "frames_to_events",
     "median_filter",
-    "sed_config",
     "SED_PRESETS",
     "SEDConfig",
     "SEDOutput",
@@ -55,4 +54,5 @@ __all__ = [
     "segment_f1",
     "train_detector",
     "tune_decoding",
+    "SEDProfile",
 ]

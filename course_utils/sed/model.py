@@ -49,7 +49,6 @@ __all__ = [
     "SED_PRESETS",
     "SEDConfig",
     "SEDOutput",
-    "sed_config",
 ]
 
 
@@ -95,6 +94,18 @@ class SEDConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
 
+    @classmethod
+    def preset(cls, name: str = "small", **overrides) -> SEDConfig:
+        """A named size ("tiny" for tests, "small" for the lesson), fields replaced by `overrides`.
+
+        Example:
+            >>> SEDConfig.preset("tiny", num_classes=3).num_classes
+            3
+        """
+        if name not in SED_PRESETS:
+            raise ValueError(f"unknown preset {name!r}; expected one of {list(SED_PRESETS)}")
+        return replace(SED_PRESETS[name], **overrides)
+
     @property
     def pooled_mels(self) -> int:
         """Frequency bins left after the conv blocks (at least 1)."""
@@ -112,18 +123,6 @@ SED_PRESETS = {
     # 10 s on one thread of a 2-core CPU (measured with other work running)
     "small": SEDConfig(),
 }  # fmt: skip
-
-
-def sed_config(name: str = "small", **overrides) -> SEDConfig:
-    """A named preset ("tiny" or "small") with fields replaced by `overrides`.
-
-    Example:
-        >>> sed_config("tiny", num_classes=3).num_classes
-        3
-    """
-    if name not in SED_PRESETS:
-        raise ValueError(f"unknown preset {name!r}; expected one of {list(SED_PRESETS)}")
-    return replace(SED_PRESETS[name], **overrides)
 
 
 @dataclass
@@ -253,7 +252,7 @@ class CRNN(_SEDModel):
         classes). Padded frames are packed away from the GRU.
 
     Example:
-        >>> model = CRNN(sed_config("tiny"))
+        >>> model = CRNN(SEDConfig.preset("tiny"))
         >>> model(torch.randn(2, 16, 50)).logits.shape
         torch.Size([2, 50, 6])
 
@@ -295,7 +294,7 @@ class CNNTransformer(_SEDModel):
         block, frames' = frames // time_pool. Padded frames get no attention.
 
     Example:
-        >>> model = CNNTransformer(sed_config("tiny"))
+        >>> model = CNNTransformer(SEDConfig.preset("tiny"))
         >>> out = model(torch.randn(2, 16, 50), need_weights=True)
         >>> out.logits.shape, out.weights.shape
         (torch.Size([2, 50, 6]), torch.Size([2, 2, 25, 25]))

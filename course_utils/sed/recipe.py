@@ -12,7 +12,7 @@ score the detectors exactly as the lesson does:
   after every epoch;
 - `predict`, `tune`, `decode`, `evaluate`: frame probabilities, the threshold and median
   filter per class chosen on validation scenes, events, and frame / event / segment F1;
-- `main`: ``python -m course_utils.sed.recipe`` runs it all for both detectors.
+- `main`: ``python -m course_utils.sed`` runs it all for both detectors.
 
 No checkpoint ships for lesson 07 (its detectors train in minutes), so there is no ``load_``
 or ``build_checkpoints`` here.
@@ -33,14 +33,15 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..audio import LogMel
-from ..core import check_features, get_profile
+from ..core import check_features, get_profile, register_section
 from ..data import Event
 from ..data.scenes import Scenes, build_scenes, scene_config
 from ..training import History, TrainConfig, adamw_one_cycle, fit
 from .events import event_f1, frame_f1, frames_to_events, segment_f1, tune_decoding
-from .model import CRNN, CNNTransformer, sed_config
+from .model import CRNN, CNNTransformer, SEDConfig
 
 __all__ = [
+    "SEDProfile",
     "DETECTORS",
     "SEDRecipe",
     "decode",
@@ -53,6 +54,28 @@ __all__ = [
     "train_detector",
     "tune",
 ]
+
+
+@dataclass(frozen=True)
+class SEDProfile:
+    """Lesson 07's training length and thresholds in one profile (``get_profile().sed``).
+
+    The scenes' sizes are data sizes: `Profile.sed_train_scenes` and `sed_eval_scenes`.
+    """
+
+    epochs: int  # training epochs of each model (CRNN, CNN + attention)
+    min_event_f1: float  # event-based F1 on the test scenes each model must reach
+    attention_margin: float  # how far the attention model's event F1 may fall below the
+    # CRNN's (0: it must match or beat it)
+    attention_focus: float  # attention an event's frames keep inside their event, at least,
+    # as a multiple of what uniform attention would give
+
+
+register_section(
+    "sed",
+    full=SEDProfile(epochs=12, min_event_f1=0.85, attention_margin=0.05, attention_focus=1.5),
+    ci=SEDProfile(epochs=8, min_event_f1=0.5, attention_margin=0.1, attention_focus=0.5),
+)
 
 DETECTORS = {"CRNN": CRNN, "CNN + self-attention": CNNTransformer}  # what lesson 07 compares
 
@@ -74,8 +97,8 @@ class SEDRecipe:
 
     @classmethod
     def for_profile(cls, profile, **overrides) -> SEDRecipe:
-        """The recipe with the profile's epochs (`Profile.sed_epochs`)."""
-        return cls(**{"epochs": profile.sed_epochs, **overrides})
+        """The recipe with the profile's epochs (`get_profile().sed.epochs`)."""
+        return cls(**{"epochs": profile.sed.epochs, **overrides})
 
 
 def frontend(recipe: SEDRecipe, sample_rate: int) -> LogMel:
@@ -216,12 +239,14 @@ def evaluate(
 def main(argv: list[str] | None = None) -> dict[str, dict]:
     """Lesson 07 from scenes to scores, for both detectors, as its cells run it.
 
-    ``python -m course_utils.sed.recipe [--profile ci] [--device cuda] [--threads 1]``
+    ``python -m course_utils.sed [--profile ci] [--device cuda] [--threads 1]``
 
     Returns:
         {detector name: {"history", "setting", and `evaluate`'s scores on the test scenes}}.
     """
-    parser = argparse.ArgumentParser(description="Train and score lesson 07's detectors.")
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.sed", description="Train and score lesson 07's detectors."
+    )
     parser.add_argument("--profile", default="full", help="full or ci (default full)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     parser.add_argument("--threads", type=int, default=None,
@@ -239,7 +264,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     results = {}
     for name, detector in DETECTORS.items():
         torch.manual_seed(recipe.seed)
-        model = detector(sed_config("small", n_mels=recipe.n_mels, num_classes=len(classes)))
+        model = detector(SEDConfig.preset("small", n_mels=recipe.n_mels, num_classes=len(classes)))
         history = train_detector(model, (features["train"], labels["train"]),
                                  (features["validation"], labels["validation"]), recipe,
                                  args.device, progress=False)  # fmt: skip

@@ -68,7 +68,7 @@ def test_shipped_recognizer_scores_what_its_metadata_says(unseen_voices, one_thr
     stored = metadata["test"]["attention"]["cer"]
     margin = sampling_margin(1 - cer, 1 - stored, sum(len(text) for text in data.texts))
     assert cer <= stored + margin, (cer, stored, margin)
-    assert cer <= FULL.asr_max_cer + margin, (cer, margin)
+    assert cer <= FULL.asr.max_cer + margin, (cer, margin)
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +84,13 @@ def test_shipped_recognizer_reaches_the_targets_on_the_test_split(full_test_spli
     model, metadata = load_recognizer(attention="location")
     assert len(full_test_split) == 1000
     scores = score(model, full_test_split, "attention", "cpu")
-    assert scores["cer"] <= FULL.asr_max_cer and scores["wer"] <= FULL.asr_max_wer, scores
+    assert scores["cer"] <= FULL.asr.max_cer and scores["wer"] <= FULL.asr.max_wer, scores
     # The figures saved at build time are the ones a learner sees (up to float16 rounding).
     assert scores["cer"] == pytest.approx(metadata["test"]["attention"]["cer"], abs=0.003)
 
 
 def test_load_recognizer_explains_missing_and_corrupt_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m course_utils.asr.recipe"):
+    with pytest.raises(FileNotFoundError, match="python -m course_utils.asr"):
         load_recognizer(tmp_path / "nothing.pt")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a checkpoint")
@@ -133,7 +133,7 @@ def test_recognize_at_8_khz_equals_resampling_by_hand(unseen_voices, device, one
 
 def test_recognize_rejects_bad_audio():
     torch.manual_seed(0)
-    model = Recognizer(ASRConfig.tiny()).eval()
+    model = Recognizer(ASRConfig.preset("tiny")).eval()
     waveform = 0.1 * torch.randn(8000)
     with pytest.raises(ValueError, match="sample"):
         recognize(model, waveform, 0)

@@ -177,7 +177,7 @@ MAX_TOKENS = 6
 def _recognizer(device, eos_bias=0.0, **overrides):
     """Untrained, it never says <eos> within MAX_TOKENS; eos_bias=0.5 makes it stop at once."""
     torch.manual_seed(0)
-    model = Recognizer(ASRConfig.tiny(**overrides)).eval()
+    model = Recognizer(ASRConfig.preset("tiny", **overrides)).eval()
     if model.decoder is not None:
         with torch.no_grad():
             model.decoder.classifier.bias[EOS] += eos_bias

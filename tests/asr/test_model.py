@@ -20,7 +20,7 @@ from course_utils.asr.model import (
 )
 from course_utils.asr.tokenizer import CharTokenizer
 
-TINY = ASRConfig.tiny()
+TINY = ASRConfig.preset("tiny")
 TOKENIZER = CharTokenizer()
 
 
@@ -31,7 +31,7 @@ def _frames_after(frames: int) -> int:
 
 def _model(device, **overrides):
     torch.manual_seed(0)
-    return Recognizer(ASRConfig.tiny(**overrides)).to(device)
+    return Recognizer(ASRConfig.preset("tiny", **overrides)).to(device)
 
 
 def _batch(texts, frames, device, seed=0):
@@ -380,4 +380,4 @@ def test_bad_config_raises(overrides, match):
     with pytest.raises(ValueError, match=match):
         ASRConfig(**overrides)
     with pytest.raises(ValueError, match=match):
-        ASRConfig.tiny(**overrides)
+        ASRConfig.preset("tiny", **overrides)

@@ -38,7 +38,7 @@ def test_recipe_is_frozen_and_complete():
 @pytest.mark.parametrize("ctc_weight", [0.3, 1.0])
 def test_one_epoch_trains_and_transcribes(ctc_weight):
     torch.manual_seed(0)
-    model = Recognizer(ASRConfig.tiny(ctc_weight=ctc_weight))
+    model = Recognizer(ASRConfig.preset("tiny", ctc_weight=ctc_weight))
     train, validation = _data(8), _data(4, seed=1)
     recipe = ASRRecipe(epochs=1, batch_size=4, validation_utterances=None)
     history = train_recognizer(model, train, validation, recipe, "cpu", progress=False, watch=0)
@@ -62,7 +62,7 @@ def test_num_batches_counts_without_padding():
 
 
 def test_train_recognizer_checks_its_data_once():
-    model = Recognizer(ASRConfig.tiny())
+    model = Recognizer(ASRConfig.preset("tiny"))
     broken = _data(4)
     broken.features[2][0, 5] = float("nan")
     with pytest.raises(ValueError, match="utterance 2.*NaN or inf"):

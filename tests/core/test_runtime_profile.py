@@ -80,3 +80,19 @@ def test_profiles_ci_is_smaller_and_env_selects(monkeypatch):
     assert get_profile().name == "full"
     with pytest.raises(ValueError, match="expected one of"):
         get_profile("huge")
+
+
+def test_lesson_sections_switch_with_the_profile():
+    import course_utils as cu  # imports the application folders, which register the sections
+    from course_utils.core.profiles import register_section
+
+    full, ci = cu.get_profile("full"), cu.get_profile("ci")
+    for name in ("kws", "sed", "asr"):
+        assert type(getattr(full, name)) is type(getattr(ci, name))
+    assert ci.kws.epochs < full.kws.epochs and ci.asr.beam_utterances < full.asr.beam_utterances
+    with pytest.raises(AttributeError, match="sections"):
+        full.no_such_section  # noqa: B018
+    with pytest.raises(ValueError, match="field of Profile"):
+        register_section("epochs", full=1, ci=1)
+    with pytest.raises(TypeError, match="one type"):
+        register_section("mixed", full=1, ci="1")

@@ -17,7 +17,7 @@ KINDS = ["cnn_mean", "cnn_attention", "kwt"]
 
 def _model(kind, num_classes=5, device="cpu"):
     torch.manual_seed(0)
-    return build_classifier(ClassifierConfig.tiny(num_classes, kind)).to(device)
+    return build_classifier(ClassifierConfig.preset("tiny", num_classes, kind)).to(device)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -54,7 +54,7 @@ def test_mean_pooling_weights_are_uniform_over_valid_frames():
 
 def test_attention_pooling_starts_as_mean_pooling():
     torch.manual_seed(0)
-    model = CNNClassifier(ClassifierConfig.tiny(4, "cnn_attention")).eval()
+    model = CNNClassifier(ClassifierConfig.preset("tiny", 4, "cnn_attention")).eval()
     out = model(torch.randn(2, 16, 40))
     torch.testing.assert_close(out.weights, torch.full((2, 20), 1 / 20))
 
@@ -95,7 +95,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="time_pools"):
         ClassifierConfig(5, channels=(8,), time_pools=2)
     with pytest.raises(ValueError, match="KeywordTransformer"):
-        KeywordTransformer(ClassifierConfig.tiny(3))
+        KeywordTransformer(ClassifierConfig.preset("tiny", 3))
 
 
 def test_standardize_uses_valid_frames_only():

@@ -29,7 +29,9 @@ def _clips(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _spotter(kind: str) -> KeywordSpotter:
     torch.manual_seed(0)
-    return KeywordSpotter(build_classifier(ClassifierConfig.tiny(len(LABELS), kind)), LABELS)
+    return KeywordSpotter(
+        build_classifier(ClassifierConfig.preset("tiny", len(LABELS), kind)), LABELS
+    )
 
 
 def test_recipe_is_frozen():
@@ -74,7 +76,7 @@ def test_a_transformer_without_blocks_is_rejected_when_built():
 
 
 def test_main_trains_and_scores_each_kind(monkeypatch, capsys):
-    """`python -m course_utils.kws.recipe`, on tiny clips and one epoch."""
+    """`python -m course_utils.kws`, on tiny clips and one epoch."""
 
     class Corpus:  # what main reads of a corpus
         labels = LABELS
@@ -83,7 +85,13 @@ def test_main_trains_and_scores_each_kind(monkeypatch, capsys):
         def __getitem__(self, split):
             return split
 
-    profile = dataclasses.replace(cu.get_profile("ci"), kws_epochs=1, kws_width=8)
+    class OneEpoch:  # the CI profile, with a one-epoch, narrow lesson-06 section
+        kws = dataclasses.replace(cu.get_profile("ci").kws, epochs=1, width=8)
+
+        def __getattr__(self, name):
+            return getattr(cu.get_profile("ci"), name)
+
+    profile = OneEpoch()
     monkeypatch.setattr(kr, "get_profile", lambda name: profile)
     monkeypatch.setattr(kr, "build_corpus", lambda config, progress: Corpus())
     monkeypatch.setattr(kr, "clips", lambda split: _clips(6, seed=len(split)))

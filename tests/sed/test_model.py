@@ -3,15 +3,15 @@
 import pytest
 import torch
 
-from course_utils.sed.model import CRNN, CNNTransformer, SEDConfig, SEDOutput, sed_config
+from course_utils.sed.model import CRNN, CNNTransformer, SEDConfig, SEDOutput
 
 MODELS = [CRNN, CNNTransformer]
-TINY = sed_config("tiny")
+TINY = SEDConfig.preset("tiny")
 
 
 def _model(cls, device, **overrides):
     torch.manual_seed(0)
-    return cls(sed_config("tiny", **overrides)).to(device)
+    return cls(SEDConfig.preset("tiny", **overrides)).to(device)
 
 
 @pytest.mark.parametrize("cls", MODELS)
@@ -67,13 +67,13 @@ def test_attention_weights_rows_sum_to_one_and_skip_padding(device):
 
 def test_crnn_returns_no_weights_and_budgets_are_close():
     assert CRNN(TINY)(torch.randn(1, TINY.n_mels, 20), need_weights=True).weights is None
-    small = sed_config("small")
+    small = SEDConfig.preset("small")
     counts = [sum(p.numel() for p in cls(small).parameters()) for cls in MODELS]
     assert max(counts) / min(counts) < 1.25, counts  # same budget, give or take
 
 
 def test_frame_rate_is_restored_for_odd_lengths():
-    model = CRNN(sed_config("tiny", time_pool=4)).eval()
+    model = CRNN(SEDConfig.preset("tiny", time_pool=4)).eval()
     assert model(torch.randn(1, TINY.n_mels, 23)).logits.shape[1] == 23
 
 
@@ -94,4 +94,4 @@ def test_bad_input_and_config_raise():
     with pytest.raises(ValueError, match="position_kernel"):
         SEDConfig(position_kernel=4)
     with pytest.raises(ValueError, match="unknown preset"):
-        sed_config("huge")
+        SEDConfig.preset("huge")

@@ -46,7 +46,7 @@ def data():
 
 def _model(cls):
     torch.manual_seed(RECIPE.seed)
-    return cls(sed.sed_config("tiny", n_mels=RECIPE.n_mels, num_classes=len(CLASSES)))
+    return cls(sed.SEDConfig.preset("tiny", n_mels=RECIPE.n_mels, num_classes=len(CLASSES)))
 
 
 def test_recipe_is_frozen_and_features_have_the_lesson_shapes(data):
@@ -164,9 +164,15 @@ def test_the_recipe_checks_its_data_once(data):
 
 
 def test_main_runs_the_lesson_from_scenes_to_scores(monkeypatch, capsys):
-    """`python -m course_utils.sed.recipe`, on the tiny scenes and one epoch."""
+    """`python -m course_utils.sed`, on the tiny scenes and one epoch."""
     splits = {"train": _scenes(8, 0), "validation": _scenes(4, 1), "test": _scenes(4, 2)}
-    profile = dataclasses.replace(cu.get_profile("ci"), sed_epochs=1)
+    class OneEpoch:  # the CI profile, with a one-epoch lesson-07 section
+        sed = dataclasses.replace(cu.get_profile("ci").sed, epochs=1)
+
+        def __getattr__(self, name):
+            return getattr(cu.get_profile("ci"), name)
+
+    profile = OneEpoch()
     monkeypatch.setattr(sr, "get_profile", lambda name: profile)
     monkeypatch.setattr(sr, "build_scenes", lambda config, progress: splits)
     results = sr.main(["--profile", "ci"])
