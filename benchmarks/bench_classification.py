@@ -3,7 +3,7 @@
 Trains the three classifiers exactly as the lesson does (`course_utils.kws`: same corpus,
 recipe, epochs and seed) on the machine's default device, then scores them on the test voices,
 clean and with pink noise at 0 dB.
-Targets (issue 4): the best model >= 99 % on unseen voices, trained in <= 5 minutes; attention
+Targets: the best model >= 99 % on unseen voices, trained in <= 5 minutes; attention
 pooling at least matching mean pooling.
 """
 
