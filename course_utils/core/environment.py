@@ -51,9 +51,9 @@ def find_repo_root(start: Path | None = None) -> Path | None:
     return None
 
 
-REPO_ROOT = find_repo_root()
-# Outside a clone (a wheel) there is no lock: `repair_command` then names the tested pair.
-LOCK_FILE = (REPO_ROOT or Path.cwd()) / "requirements.lock"
+REPO_ROOT = find_repo_root()  # None when installed from a wheel
+# Outside a clone there is no lock: `repair_command` then names the tested pair.
+LOCK_FILE = REPO_ROOT / "requirements.lock" if REPO_ROOT else None
 
 # The pair the lock holds, for an install without the repository (a wheel): keep in step
 # with requirements.lock (a test checks).
@@ -108,15 +108,15 @@ def installed_versions() -> dict[str, str]:
     }
 
 
-def read_lock(path: Path = LOCK_FILE) -> dict[str, str]:
+def read_lock(path: Path | None = LOCK_FILE) -> dict[str, str]:
     """The ``name==version`` lines of a lock file, by normalised name (comments skipped).
 
     Raises:
         FileNotFoundError: with the command that writes the lock.
         ValueError: on a line that is not ``name==version``.
     """
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no lock file at {path}; `make lock` writes one")
+    if path is None or not Path(path).is_file():
+        raise FileNotFoundError(f"no lock file at {path} (not a clone?); `make lock` writes one")
     pins = {}
     for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
@@ -129,13 +129,13 @@ def read_lock(path: Path = LOCK_FILE) -> dict[str, str]:
     return pins
 
 
-def repair_command(python: str = sys.executable, lock: Path = LOCK_FILE) -> str:
+def repair_command(python: str = sys.executable, lock: Path | None = LOCK_FILE) -> str:
     """The command that reinstalls the tested torch and torchaudio in this environment.
 
     In a clone of the course it installs everything from the lock; elsewhere it installs
     the tested pair. Neither touches ``data/`` nor the shipped checkpoints.
     """
-    if Path(lock).is_file():
+    if lock is not None and Path(lock).is_file():
         return f'cd {Path(lock).parent} && {python} -m pip install -c {Path(lock).name} -e ".[dev]"'
     pair = " ".join(f'"{name}=={version}"' for name, version in TESTED_PAIR.items())
     return f"{python} -m pip install {pair}"

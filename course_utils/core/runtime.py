@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .environment import find_repo_root
+from .environment import REPO_ROOT
 
 __all__ = ["get_device", "set_seed", "data_dir", "require_version", "environment_report"]
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
-REPO_ROOT = find_repo_root()  # None when installed from a wheel
 INSTALLED_DATA_DIR = Path.home() / ".cache" / "attention-in-audio"  # the default outside a clone
 
 

@@ -41,8 +41,8 @@ from .events import event_f1, frame_f1, frames_to_events, segment_f1, tune_decod
 from .model import CRNN, CNNTransformer, SEDConfig
 
 __all__ = [
-    "SEDProfile",
     "DETECTORS",
+    "SEDProfile",
     "SEDRecipe",
     "decode",
     "evaluate",

@@ -73,6 +73,7 @@ def test_the_repair_command_uses_the_lock_in_a_clone_and_the_pair_elsewhere(tmp_
     assert env.repair_command("py", tmp_path / "absent.lock") == (
         'py -m pip install "torch==2.15.0" "torchaudio==2.11.1"'
     )
+    assert env.repair_command("py", None) == env.repair_command("py", tmp_path / "absent.lock")
 
 
 def test_import_course_utils_stops_with_one_short_error(tmp_path):
