@@ -22,6 +22,7 @@ BENCHMARKS = (
     "classification",
     "sed",
     "asr",
+    "threads",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 
 

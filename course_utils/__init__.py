@@ -59,6 +59,7 @@ from .core import (
     check_sample_rate,
     check_shape,
     check_waveform,
+    cpu_threads,
     data_dir,
     environment,
     environment_report,
@@ -132,8 +133,9 @@ __all__ = [
     "collate_padded", "digits_config", "list_accents", "list_variants", "load_recordings",
     "sentences_config", "synthesize", "synthesize_batch", "voice_splits", "words_config",
     # core
-    "Profile", "atomic_write", "check_sample_rate", "check_shape", "check_waveform", "data_dir",
-    "environment_report", "fetch", "get_device", "get_profile", "require_version", "set_seed",
+    "Profile", "atomic_write", "check_sample_rate", "check_shape", "check_waveform",
+    "cpu_threads", "data_dir", "environment_report", "fetch", "get_device", "get_profile",
+    "require_version", "set_seed",
     # models, training and scores (lessons 06-08)
     "ASRConfig", "CharTokenizer", "Recognizer", "CNNClassifier", "ClassifierConfig",
     "ClassifierOutput", "KeywordSpotter", "KeywordTransformer", "build_classifier", "History",

@@ -1,7 +1,7 @@
 """A small, generic training loop, shared by the lessons that train.
 
 `fit` is deliberately plain: AdamW (with a one-cycle schedule: `adamw_one_cycle`), optional
-gradient clipping, optional mixed precision on CUDA, a progress bar, and an evaluation after
+gradient clipping, optional mixed precision on CUDA, progress shown, and an evaluation after
 each epoch. Each lesson supplies only what is
 specific to it: a `loss_fn(model, batch)` and an `evaluate(model, loader, device)`. A loss
 that turns NaN stops training at once, with the step where it happened.
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -237,7 +239,9 @@ def fit(
         scheduler: learning-rate scheduler, stepped after every optimisation step (e.g.
             OneCycleLR, see `adamw_one_cycle`, or a LambdaLR warm-up); per-epoch schedules
             need converting to steps.
-        progress: show tqdm progress bars (default True; under torchrun, in process 0 only).
+        progress: show progress (default True; under torchrun, in process 0 only): live tqdm
+            bars in a terminal, one printed line per epoch elsewhere (a notebook, a log),
+            which stays readable in a saved notebook or a rendered page.
 
     Returns:
         History with every step's loss (averaged over processes) and each epoch's metrics.
@@ -279,13 +283,15 @@ def fit(
     compute_loss = wrap_loss(model, loss_fn, device)
     train_loader = distribute_loader(train_loader, seed=config.seed or 0)
     show = progress and is_main_process()
+    bars = show and sys.stderr.isatty()  # a terminal: live bars; a notebook or a log: lines
     history, step = History(), 0
-    epoch_bar = tqdm(range(1, config.epochs + 1), desc="epochs", disable=not show)
+    epoch_bar = tqdm(range(1, config.epochs + 1), desc="epochs", disable=not bars)
     for epoch in epoch_bar:
+        epoch_started = time.perf_counter()
         model.train()
         set_epoch(train_loader, epoch)  # a new shuffle in every epoch
         epoch_losses: list[float] = []
-        step_bar = tqdm(train_loader, desc=f"epoch {epoch}", leave=False, disable=not show)
+        step_bar = tqdm(train_loader, desc=f"epoch {epoch}", leave=False, disable=not bars)
         for batch in step_bar:
             batch = to_device(batch, device)
             optimizer.zero_grad(set_to_none=True)
@@ -327,8 +333,23 @@ def fit(
         # process 0's is made everyone's, so that Histories match exactly.
         history.epochs.append(broadcast_object(record))
         epoch_bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
+        if show and not bars:
+            seconds = time.perf_counter() - epoch_started
+            print(epoch_line(record, config.epochs, seconds), flush=True)
     model.eval()
     return history
+
+
+def epoch_line(record: Mapping[str, float], epochs: int, seconds: float) -> str:
+    """One epoch's progress line: its number, its metrics, the seconds it took.
+
+    Example:
+        >>> epoch_line({"epoch": 3, "train_loss": 0.23414, "accuracy": 0.94}, 12, 2.06)
+        'epoch  3/12 · train_loss 0.2341 · accuracy 0.94 · 2.1 s'
+    """
+    width = len(str(epochs))
+    metrics = [f"{k} {v:.4g}" for k, v in record.items() if k != "epoch"]
+    return " · ".join([f"epoch {record['epoch']:>{width}}/{epochs}", *metrics, f"{seconds:.1f} s"])
 
 
 def _validate(model, val_loader, loss_fn, evaluate, device) -> dict[str, float]:

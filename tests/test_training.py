@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections import OrderedDict, namedtuple
 
 import pytest
@@ -204,28 +205,33 @@ def test_adamw_one_cycle_needs_a_train_config():
         adamw_one_cycle(nn.Linear(2, 2), {"epochs": 1}, 10)
 
 
-def test_progress_bars_can_be_silenced(capsys):
+def _fit_once(progress: bool) -> None:
     train, val = separable_loaders()
-    fit(
-        nn.Linear(2, 2),
-        train,
-        classification_loss,
-        TrainConfig(epochs=1),
-        "cpu",
-        val,
-        progress=False,
-    )
-    assert capsys.readouterr().err == ""
-    fit(
-        nn.Linear(2, 2),
-        train,
-        classification_loss,
-        TrainConfig(epochs=1),
-        "cpu",
-        val,
-        progress=True,
-    )
-    assert "epochs" in capsys.readouterr().err
+    fit(nn.Linear(2, 2), train, classification_loss, TrainConfig(epochs=2), "cpu", val,
+        progress=progress)  # fmt: skip
+
+
+def test_progress_can_be_silenced(capsys):
+    _fit_once(progress=False)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_progress_is_one_line_per_epoch_outside_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)  # a notebook, a log
+    _fit_once(progress=True)
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert [line.split(" · ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    assert all("train_loss" in line and "val_loss" in line for line in lines)
+    assert captured.err == ""  # no bars
+
+
+def test_progress_is_live_bars_in_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _fit_once(progress=True)
+    captured = capsys.readouterr()
+    assert "epochs" in captured.err and captured.out == ""
 
 
 def test_fit_rejects_bad_arguments():

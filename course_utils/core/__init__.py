@@ -62,6 +62,7 @@ from .profiles import (
     register_section,
 )
 from .runtime import (
+    cpu_threads,
     data_dir,
     environment_report,
     get_device,
@@ -95,6 +96,7 @@ __all__ = [
     "ChecksumError",
     "config_key",
     "CorruptArchiveError",
+    "cpu_threads",
     "data_dir",
     "ensure_torch_stack",
     "environment_report",

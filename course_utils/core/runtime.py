@@ -18,14 +18,53 @@ import torch
 
 from .environment import REPO_ROOT
 
-__all__ = ["get_device", "set_seed", "data_dir", "require_version", "environment_report"]
+__all__ = [
+    "get_device",
+    "cpu_threads",
+    "default_threads",
+    "set_seed",
+    "data_dir",
+    "require_version",
+    "environment_report",
+]
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
+THREADS_ENV = "COURSE_THREADS"
+_TORCH_DEFAULT_THREADS = torch.get_num_threads()  # before anyone changes it: the cores torch sees
 INSTALLED_DATA_DIR = Path.home() / ".cache" / "attention-in-audio"  # the default outside a clone
+
+
+def default_threads() -> int:
+    """The CPU threads torch uses by default here: one per core it may run on."""
+    return _TORCH_DEFAULT_THREADS
+
+
+def cpu_threads() -> int:
+    """The course's rule for torch's CPU threads: every core but one, at least one.
+
+    The course's models are small: a second thread speeds a training step up by less than
+    two, while a thread that has to wait for a core that something else holds (the browser,
+    the Jupyter server, a second kernel) slows every step down several times
+    (``python -m benchmarks threads`` measures both). Leaving one core free keeps a lesson's
+    speed steady on a machine that is doing anything else. ``$COURSE_THREADS`` overrides it.
+
+    Example:
+        >>> cpu_threads() == max(default_threads() - 1, 1) or "COURSE_THREADS" in os.environ
+        True
+    """
+    chosen = os.environ.get(THREADS_ENV)
+    if chosen is None:
+        return max(default_threads() - 1, 1)
+    if not chosen.isdigit() or int(chosen) < 1:
+        raise ValueError(f"${THREADS_ENV} must be a positive whole number, got {chosen!r}")
+    return int(chosen)
 
 
 def get_device(prefer: str | None = None) -> torch.device:
     """Pick the best available device: CUDA, then Apple MPS, then CPU.
+
+    Also sets torch's CPU threads by the course's rule (`cpu_threads`): the CPU computes the
+    features and the small models, whatever the device.
 
     Args:
         prefer: force a device ("cpu", "cuda", "mps"); the environment variable
@@ -51,6 +90,8 @@ def get_device(prefer: str | None = None) -> torch.device:
             raise ValueError(f"unknown device {prefer!r}; expected one of {list(available)}")
         if not available[kind]:
             raise RuntimeError(f"device {prefer!r} was asked for but is not available here")
+    torch.set_num_threads(cpu_threads())
+    if prefer:
         return torch.device(prefer)
     return torch.device(next(kind for kind, ok in available.items() if ok))
 

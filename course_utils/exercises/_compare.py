@@ -1,8 +1,10 @@
 """How a learner's result differs from the reference's: structure and shapes, then values.
 
 Results may be torch tensors, NumPy arrays, numbers, booleans, strings, or lists and tuples
-of them. A top-level tuple is several outputs (named by the exercise's `outputs`); a list, or
-a tuple inside a result, is one output with several items. Messages use types, shapes and
+of them. A top-level tuple is several outputs (named by the exercise's `outputs`), which a
+list or a 1-D tensor or array may stand for (`tensor([start, stop])`); a list, or a tuple
+inside a result, is one output with several items. Numbers compare with a tolerance that
+float32 meets; whole numbers given as ints compare exactly. Messages use types, shapes and
 words, never the expected values.
 
 Notebook: 00_welcome_and_setup (section "Exercises that check themselves").
@@ -79,6 +81,18 @@ def _scalar(x: Any) -> Any:
     return x
 
 
+def _whole(value: float) -> bool:
+    """Whether value is a whole number, up to float32 rounding (2.9999998 counts as 3)."""
+    return math.isfinite(value) and abs(value - round(value)) <= 1e-4 * max(1.0, abs(value))
+
+
+def _unpacked(got: Any, expected: Any) -> Any:
+    """A 1-D tensor or array given for a tuple of numbers, e.g. tensor([start, stop])."""
+    if isinstance(expected, tuple) and isinstance(got, (torch.Tensor, np.ndarray)):
+        return list(got) if got.ndim == 1 else got
+    return got
+
+
 def _items(count: int) -> str:
     return f"{count} item" if count == 1 else f"{count} items"
 
@@ -125,7 +139,7 @@ def _leaf_layout(got: Any, expected: Any, label: str) -> str | None:
             return f"{label} should be a number, got {type(got).__name__}"
         if not isinstance(value, numbers.Real):
             return f"{label} should be a number, got {type(got).__name__}"
-        if kind == "int" and not float(value).is_integer():
+        if kind == "int" and not _whole(value):
             return f"{label} should be a whole number, got {value!r}"
     elif kind == "str" and not isinstance(got, str):
         return f"{label} should be a string, got {type(got).__name__}"
@@ -152,6 +166,7 @@ def _outputs(got: Any, expected: Any, outputs: tuple[str, ...]) -> list[tuple[st
 
 def layout(got: Any, expected: Any, outputs: tuple[str, ...]) -> str | None:
     """Say how the structure, types or shapes of `got` differ from `expected`; None if alike."""
+    got = _unpacked(got, expected)
     if isinstance(expected, tuple):
         names = ", ".join(outputs)
         if not isinstance(got, _SEQUENCES):
@@ -208,7 +223,11 @@ def _value_difference(
             return None if bool(g) == bool(e) else f"{label} is {bool(g)}, which is not right here"
         if math.isfinite(e) and not math.isfinite(g):
             return f"{label} is {g}, where a finite number was expected"
-        if math.isclose(g, e, rel_tol=rtol, abs_tol=atol if kind == "float" else 0.0):
+        if kind == "int" and isinstance(g, numbers.Integral):
+            close = g == e  # counts are exact; a float count may carry float32 rounding
+        else:
+            close = math.isclose(g, e, rel_tol=rtol, abs_tol=atol if kind == "float" else 0.0)
+        if close:
             return None
         return f"{label} = {g:.6g} is not right (too {'large' if g > e else 'small'})"
     try:
@@ -250,6 +269,7 @@ def difference(
     found = layout(got, expected, outputs)
     if found is not None:
         return found
+    got = _unpacked(got, expected)
     for i, (label, g, e) in enumerate(_outputs(got, expected, outputs)):
         found = _value_difference(g, e, label, i == weights_output, rtol, atol)
         if found is not None:

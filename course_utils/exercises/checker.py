@@ -84,6 +84,7 @@ class Exercise:
     weights_output: int | None
     rtol: float
     atol: float
+    large_cases: int = 0
 
 
 # The registry is the one piece of module state: exercises are looked up by name from any
@@ -107,6 +108,7 @@ def register(
     weights_output: int | None = None,
     rtol: float = 1e-4,
     atol: float = 1e-5,
+    large_cases: int = 0,
 ) -> Exercise:
     """Add an exercise (or replace one of the same name, as re-running a notebook cell does).
 
@@ -123,6 +125,9 @@ def register(
             the last axis), for a specific message when they do not; None if there is none.
         rtol: relative tolerance of the comparison (float32 arithmetic in any order passes).
         atol: absolute tolerance of the comparison.
+        large_cases: how many cases at the end of `make_cases`' list are large (too large for
+            brute force, say); they run only once every earlier case passes, so a wrong
+            answer gets its hint first.
 
     Returns:
         the registered `Exercise`.
@@ -148,7 +153,7 @@ def register(
     _load_bank()  # so that the bank, loaded later, cannot replace this exercise
     exercise = Exercise(
         name, reference, make_cases, tuple(parsed), hint, tuple(outputs), weights_output,
-        rtol, atol,
+        rtol, atol, large_cases,
     )  # fmt: skip
     _REGISTRY[name] = exercise
     return exercise
@@ -284,6 +289,8 @@ def _grade(exercise: Exercise, function: Callable[..., Any], device: Any) -> Che
     cases = exercise.make_cases(torch.Generator().manual_seed(0))
     runs, changed_inputs = [], None
     for i, args in enumerate(to_device(args, device) for args in cases):
+        if i == len(cases) - exercise.large_cases and _failures(runs, exercise):
+            break  # a wrong answer gets its hint without waiting for the large cases
         expected = exercise.reference(*clone(args))
         learner_args = clone(args)
         try:
@@ -306,7 +313,7 @@ def _grade(exercise: Exercise, function: Callable[..., Any], device: Any) -> Che
             changed_inputs = args
         runs.append((args, got, expected))
 
-    failures = [run for run in runs if _difference(run[1], run[2], exercise) is not None]
+    failures = _failures(runs, exercise)
     if not failures:
         if changed_inputs is not None:
             return _wrong(
@@ -355,6 +362,10 @@ def _difference(got: Any, expected: Any, exercise: Exercise) -> str | None:
         )
     except Exception as exc:  # an odd result (a complex tensor, a generator): say so, calmly
         return f"your result could not be compared ({type(exc).__name__}: {exc})"
+
+
+def _failures(runs: list, exercise: Exercise) -> list:
+    return [run for run in runs if _difference(run[1], run[2], exercise) is not None]
 
 
 def _diagnosed(

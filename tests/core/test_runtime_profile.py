@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from course_utils.core.profiles import PROFILES, get_profile
+from course_utils.core import runtime
 from course_utils.core.runtime import (
+    cpu_threads,
     data_dir,
     environment_report,
     get_device,
@@ -44,6 +46,32 @@ def test_get_device_errors_are_clear(monkeypatch):
             get_device("cuda")
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
     assert get_device().type == "cpu"
+
+
+@pytest.mark.parametrize("cores, expected", [(1, 1), (2, 1), (4, 3), (16, 15)])
+def test_cpu_threads_leaves_one_core_free(monkeypatch, cores, expected):
+    monkeypatch.delenv("COURSE_THREADS", raising=False)
+    monkeypatch.setattr(runtime, "_TORCH_DEFAULT_THREADS", cores)
+    assert cpu_threads() == expected
+
+
+def test_cpu_threads_follows_the_environment_variable(monkeypatch):
+    monkeypatch.setenv("COURSE_THREADS", "3")
+    assert cpu_threads() == 3
+    for bad in ("0", "two", "-1", ""):
+        monkeypatch.setenv("COURSE_THREADS", bad)
+        with pytest.raises(ValueError, match="COURSE_THREADS must be a positive whole number"):
+            cpu_threads()
+
+
+def test_get_device_applies_the_thread_rule(monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.setenv("COURSE_THREADS", "2")
+    try:
+        get_device("cpu")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_set_seed_repeats_all_generators():

@@ -70,11 +70,35 @@ def _pool_unnormalised(inputs, w, W, b):
     return (weights.unsqueeze(-1) * inputs).sum(dim=1), weights
 
 
+def _pool_without_bias(inputs, w, W, b):
+    weights = torch.softmax(torch.tanh(inputs @ W.T) @ w, dim=-1)
+    return (weights.unsqueeze(-1) * inputs).sum(dim=1), weights
+
+
+def _pool_tanh_outside(inputs, w, W, b):
+    weights = torch.softmax(torch.tanh((inputs @ W.T + b) @ w), dim=-1)
+    return (weights.unsqueeze(-1) * inputs).sum(dim=1), weights
+
+
+def _pool_sum_over_features(inputs, w, W, b):
+    weights = attention_pooling(inputs, w, W, b)[1]
+    return (weights.unsqueeze(-1) * inputs).sum(dim=-1), weights
+
+
 register(
     "02.attention_pooling",
     attention_pooling,
     _pooling_cases,
     [
+        (
+            lambda inputs, w, W, b: attention_pooling(inputs, w, W, b)[::-1],
+            "Your results are in the wrong order; return (context, weights).",
+        ),
+        (
+            _pool_sum_over_features,
+            "Your context has one value per frame: the weighted frames must be added up over "
+            "time, keeping the features, (batch, dim).",
+        ),
         Diagnostic(
             _pool_softmax_over_features,
             "Your weights do not sum to 1 over time: the softmax ran over another axis (the "
@@ -88,6 +112,14 @@ register(
         (
             _pool_without_tanh,
             "Your scores miss the tanh: a_i = w^T tanh(W h_i + b).",
+        ),
+        (
+            _pool_without_bias,
+            "Your scores leave out the bias b: it is added to W h_i inside the tanh.",
+        ),
+        (
+            _pool_tanh_outside,
+            "The tanh goes on the hidden vector W h_i + b, before w turns it into one score.",
         ),
         Diagnostic(
             _pool_unnormalised,
@@ -140,6 +172,19 @@ register(
             lambda weights, masks: masks.float().mean(dim=-1),
             "That is the share of frames that lie in the event, whatever the weights: weigh "
             "each event frame by its attention weight.",
+        ),
+        (
+            lambda weights, masks: weights * masks,
+            "You kept one value per frame; add them up per clip: one number per row.",
+        ),
+        (
+            lambda weights, masks: (weights * masks).sum(dim=0),
+            "You added up over the batch (axis 0); add up the frames of each clip instead.",
+        ),
+        (
+            lambda weights, masks: weights[masks].sum(),
+            "That is one number for the whole batch (indexing with the mask flattens it); "
+            "return one number per clip, shape (batch,).",
         ),
     ],
     "Keep the weights of the event frames (mask True), drop the others, and add them up per "
@@ -196,6 +241,26 @@ register(
             ),
             "You found the frame with the smallest weight; the model listens most where the "
             "weight is largest.",
+        ),
+        (
+            lambda weights, hop_length, sample_rate: (
+                (int(weights.argmax()) + 1) * hop_length / sample_rate
+            ),
+            "Off by one frame: frames count from 0, and frame 0 is at 0 seconds.",
+        ),
+        (
+            lambda weights, hop_length, sample_rate: (
+                float(weights.max()) * hop_length / sample_rate
+            ),
+            "You used the largest weight's value; what you need is its position, the frame "
+            "index.",
+        ),
+        (
+            lambda weights, hop_length, sample_rate: (
+                int(weights.argmax()) * hop_length // sample_rate
+            ),
+            "You rounded down to whole seconds (integer division //); divide with / to keep "
+            "the fraction of a second.",
         ),
     ],
     "Find the index of the largest weight, then turn frames into samples (hop_length each) "

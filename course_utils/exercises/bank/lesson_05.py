@@ -133,7 +133,8 @@ register(
             "1127 goes with the natural log; with log base 10 the factor is 2595.",
         ),
     ],
-    "m = 2595 log10(1 + f / 700).",
+    "Use section 4's HTK formula (a log base 10); check that 0 Hz gives 0 mel and 1000 Hz "
+    "about 1000 mel.",
     outputs=("mel",),
 )
 
@@ -185,7 +186,8 @@ register(
             "Close: the floor is max(power, 1e-10) (a clamp), not power + 1e-10.",
         ),
     ],
-    "10 log10(max(power, 1e-10)), then max(db, db_max - top_db) per example.",
+    "Floor the power at amin so that silence stays finite, convert power to decibels, then "
+    "(unless top_db is None) raise each example to at least its own maximum minus top_db.",
     outputs=("dB",),
     atol=1e-3,
 )

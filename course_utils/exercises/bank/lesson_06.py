@@ -28,7 +28,7 @@ def masked_mean_pool(h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return total / lengths[:, None]  # divide by the number of valid frames
 
 
-def attended_span(weights: torch.Tensor, share: float) -> torch.Tensor:
+def attended_span(weights: torch.Tensor, share: float) -> tuple[int, int]:
     """Shortest run weights[start:stop] holding at least share of the weight (earliest on ties)."""
     frames = len(weights)
     best_start, best_stop = 0, frames
@@ -38,7 +38,7 @@ def attended_span(weights: torch.Tensor, share: float) -> torch.Tensor:
                 if stop - start < best_stop - best_start:
                     best_start, best_stop = start, stop
                 break
-    return torch.tensor([best_start, best_stop])
+    return best_start, best_stop
 
 
 def mix_at_snr(clean: torch.Tensor, noise: torch.Tensor, snr_db: float) -> torch.Tensor:
@@ -84,6 +84,16 @@ register(
             "You summed the valid frames; the mean divides that sum by their number.",
         ),
         (
+            lambda h, lengths: (h * ~_valid(h, lengths)).sum(1) / lengths[:, None],
+            "You kept the padding frames: the valid frames are the FIRST lengths[b] frames of "
+            "clip b.",
+        ),
+        (
+            lambda h, lengths: (h * _valid(h, lengths)).sum(2) / lengths[:, None],
+            "Your result has one value per frame: average over the frames (axis 1), keeping "
+            "the features.",
+        ),
+        (
             lambda h, lengths: (h * _valid(h, lengths - 1)).sum(1) / (lengths[:, None] - 1),
             "Off by one: a clip of length n has valid frames 0 .. n - 1, all n of them.",
         ),
@@ -108,14 +118,29 @@ def _span_cases(g: torch.Generator) -> list[tuple]:
     return cases
 
 
-def _from_frame_zero(weights: torch.Tensor, share: float) -> torch.Tensor:
+def _shortest(weights: torch.Tensor, enough, latest: bool = False) -> tuple[int, int]:
+    """The shortest (start, stop) whose weights' sum is enough (earliest, or latest, on ties)."""
+    frames = len(weights)
+    spans = [
+        (stop - start, -start if latest else start, start, stop)
+        for start in range(frames)
+        for stop in range(start + 1, frames + 1)
+        if enough(float(weights[start:stop].sum()))
+    ]
+    return min(spans, default=(0, 0, 0, frames))[2:]
+
+
+def _last_frame_as_stop(start: int, stop: int) -> tuple[int, int]:
+    return start, stop - 1
+
+
+def _length_as_stop(start: int, stop: int) -> tuple[int, int]:
+    return start, stop - start
+
+
+def _from_frame_zero(weights: torch.Tensor, share: float) -> tuple[int, int]:
     stop = int(torch.searchsorted(weights.cumsum(0), share - 1e-9)) + 1
-    return torch.tensor([0, min(stop, len(weights))])
-
-
-def _latest_on_ties(weights: torch.Tensor, share: float) -> torch.Tensor:
-    start, stop = attended_span(weights.flip(0), share).tolist()
-    return torch.tensor([len(weights) - stop, len(weights) - start])
+    return 0, min(stop, len(weights))
 
 
 register(
@@ -124,7 +149,7 @@ register(
     _span_cases,
     [
         (
-            lambda w, share: torch.tensor([int(w.argmax()), int(w.argmax()) + 1]),
+            lambda w, share: (int(w.argmax()), int(w.argmax()) + 1),
             "You returned the single loudest frame; the span must hold at least `share` of the "
             "weight.",
         ),
@@ -133,12 +158,25 @@ register(
             "Your span always starts at frame 0: try every start and keep the shortest span.",
         ),
         (
-            _latest_on_ties,
+            lambda w, share: _shortest(w, lambda total: total >= share - 1e-9, latest=True),
             "Right length, but when several spans are equally short, return the earliest one.",
+        ),
+        (
+            lambda w, share: _shortest(w, lambda total: total > share),
+            "A span whose weights add up to exactly `share` is enough: at least `share`, not "
+            "more than it.",
+        ),
+        (
+            lambda w, share: _last_frame_as_stop(*attended_span(w, share)),
+            "stop is one past the last frame of the span, as in weights[start:stop].",
+        ),
+        (
+            lambda w, share: _length_as_stop(*attended_span(w, share)),
+            "Return (start, stop), stop being one past the last frame, not the span's length.",
         ),
     ],
     "For each start, extend stop until the sum reaches share; keep the shortest (start, stop).",
-    outputs=("span",),
+    outputs=("start", "stop"),
 )
 
 
@@ -157,6 +195,10 @@ def _snr_cases(g: torch.Generator) -> list[tuple]:
 
 def _power(x: torch.Tensor) -> torch.Tensor:
     return x.pow(2).mean()
+
+
+def _mix_by_std(clean, noise, snr_db):
+    return clean + noise * clean.std() / (noise.std() * 10 ** (snr_db / 20))  # mean removed
 
 
 register(
@@ -183,7 +225,36 @@ register(
             "The noise's own power is missing: the gain must first bring the noise to power 1 "
             "(divide by its power), or a loud noise stays loud.",
         ),
+        (
+            lambda c, n, snr: c + n * (_power(c) * 10 ** (snr / 10) / _power(n)).sqrt(),
+            "Your noise gets louder as snr_db grows; a higher SNR means quieter noise.",
+        ),
+        (
+            lambda c, n, snr: c + n * (_power(n) / (_power(c) * 10 ** (snr / 10))).sqrt(),
+            "Your power ratio is upside down: at the same SNR, a louder clean clip allows a "
+            "louder noise, and a louder noise needs a smaller gain.",
+        ),
+        (
+            lambda c, n, snr: mix_at_snr(c, n, snr) - c,
+            "You returned the scaled noise alone; return the mix, the clean clip plus the "
+            "scaled noise.",
+        ),
+        (
+            lambda c, n, snr: c * (_power(n) * 10 ** (snr / 10) / _power(c)).sqrt() + n,
+            "You scaled the clean clip; leave it as it is and scale only the noise.",
+        ),
+        (
+            _mix_by_std,
+            "Power is the mean square of the samples; std() and var() subtract the mean first, "
+            "which changes the gain a little.",
+        ),
+        (
+            lambda c, n, snr: c + n * (_power(c) / (_power(n) * snr)).sqrt(),
+            "snr_db is in decibels, not a plain ratio of powers: convert it first.",
+        ),
     ],
-    "gain = sqrt(P_clean / (P_noise * 10 ** (snr_db / 10))).",
+    "Compare powers (mean squares), not amplitudes: find the noise power that snr_db asks "
+    "for, then the gain that brings the noise to it. A gain multiplies samples, so it "
+    "multiplies power by its square.",
     outputs=("noisy",),
 )

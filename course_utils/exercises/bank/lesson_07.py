@@ -223,7 +223,6 @@ register(
     "Find where the frames switch from 0 to 1 (onsets) and from 1 to 0 (offsets), treating the "
     "outside of the array as 0, and convert frames to seconds.",
     outputs=("runs",),
-    atol=1e-6,
 )
 
 

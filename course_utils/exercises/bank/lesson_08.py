@@ -10,6 +10,8 @@ Notebook: 08_speech_recognition.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 from ..checker import register
@@ -70,12 +72,13 @@ def _wer_cases(g: torch.Generator) -> list[tuple]:
     ]
 
 
-def _edits(ref: list, hyp: list) -> int:
+def _edits(ref: list, hyp: list, substitution: int = 1) -> int:
     row = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         previous, row[0] = row[0], i
         for j, h in enumerate(hyp, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (r != h))
+            cost = substitution * (r != h)
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + cost)
     return row[-1]
 
 
@@ -108,11 +111,23 @@ register(
             lambda reference, hypothesis: _edits(reference.split(), hypothesis.split()),
             "That is the number of word edits; WER divides it by the number of reference words.",
         ),
+        (
+            lambda r, h: _edits(r.split(), h.split(), substitution=2) / len(r.split()),
+            "A substitution costs 1, like a deletion or an insertion, not 2 (a deletion plus "
+            "an insertion).",
+        ),
+        (
+            lambda reference, hypothesis: 100 * wer(reference, hypothesis),
+            "That is a percentage; return a fraction (1.0 means 100%).",
+        ),
+        (
+            lambda reference, hypothesis: 1 - wer(reference, hypothesis),
+            "That is 1 - WER, an accuracy; return the error rate itself.",
+        ),
     ],
     "Dynamic programming over the two word lists: distance(i, j) is the cheapest of a "
     "deletion, an insertion, and a substitution (free when the words match).",
     outputs=("wer",),
-    atol=1e-9,
 )
 
 
@@ -130,24 +145,31 @@ def _paths_cases(g: torch.Generator) -> list[tuple]:
         (2, "aa"),  # too few frames: no path
         (1, "a"),  # a single frame
         (7, "abc"),
+        (40, "hello"),  # large: 5 ** 40 candidate paths, far too many to try one by one
     ]
 
 
-def _count(frames: int, target: str, skip_equal: bool, end_on_blank: bool) -> int:
+def _counts(frames: int, target: str, start=(1, 1), skip=True, skip_equal=False) -> list[int]:
+    """Paths ending in each state of _ c1 _ c2 ... _, with the recursion's rules as options."""
     extended = ["_"]
     for char in target:
         extended += [char, "_"]
-    count = [1, 1] + [0] * (len(extended) - 2)
+    count = [*start] + [0] * (len(extended) - 2)
     for _ in range(frames - 1):
         count = [
             count[s]
             + (count[s - 1] if s >= 1 else 0)
-            + (count[s - 2] if s >= 2 and extended[s] != "_" and
+            + (count[s - 2] if skip and s >= 2 and extended[s] != "_" and
                (skip_equal or extended[s] != extended[s - 2]) else 0)
             for s in range(len(extended))
         ]  # fmt: skip
-    return count[-2] + (count[-1] if end_on_blank else 0)
+    return count
 
+
+_FRAME_COUNT_HINT = (
+    "Your counts are those of one frame more or one fewer: check how many steps your "
+    "recursion takes after the first frame."
+)
 
 register(
     "08.count_paths",
@@ -155,19 +177,32 @@ register(
     _paths_cases,
     [
         (
-            lambda frames, target: _count(frames, target, skip_equal=True, end_on_blank=True),
+            lambda frames, target: sum(_counts(frames, target, skip_equal=True)[-2:]),
             "Between two equal characters the path must pass a blank: it may not jump from "
             "the first 'a' straight to the second.",
         ),
         (
-            lambda frames, target: _count(frames, target, skip_equal=False, end_on_blank=False),
+            lambda frames, target: sum(_counts(frames, target, skip=False)[-2:]),
+            "Between two DIFFERENT characters the blank is optional: a path may go straight "
+            "from one character to the next.",
+        ),
+        (
+            lambda frames, target: _counts(frames, target)[-2],
             "A path may end on the last character OR on a blank after it: add both counts.",
         ),
+        (
+            lambda frames, target: sum(_counts(frames, target, start=(1, 0))[-2:]),
+            "You count only the paths that start (or end) on a blank; a path may also start on "
+            "the first character, and end on the last one.",
+        ),  # as many as the paths that end on a blank: read a path backwards
+        (lambda frames, target: count_paths(frames + 1, target), _FRAME_COUNT_HINT),
+        (lambda frames, target: count_paths(frames - 1, target), _FRAME_COUNT_HINT),
     ],
     "Extend the target with blanks (_ c1 _ c2 _ ...); each frame a path stays, moves on by one, "
     "or skips a blank between two different characters. Count instead of adding "
     "probabilities.",
     outputs=("paths",),
+    large_cases=1,
 )
 
 
@@ -176,7 +211,13 @@ register(
 
 def _min_frames_cases(g: torch.Generator) -> list[tuple]:
     texts = ["go", "stop", "three", "seven seven", "off", "all", "noon", "a", "aaa", "moon"]
+    texts += ["brrr", "zzz", "well well", "go up"]  # triple letters; spaces between words
     return [(text,) for text in texts]
+
+
+def _runs_of_equals(text: str) -> int:
+    """How many runs of two or more equal characters text has ('brrr' has one)."""
+    return sum(len(list(run)) > 1 for _, run in itertools.groupby(text))
 
 
 register(
@@ -194,7 +235,22 @@ register(
             lambda text: 2 * len(text) - 1,
             "Blanks are needed only between equal neighbours, not between every two characters.",
         ),
+        (
+            lambda text: len(text) + _runs_of_equals(text),
+            "A letter repeated three times ('brrr') holds two pairs of equal neighbours, so it "
+            "needs two blanks: count every pair, not every run.",
+        ),
+        (
+            lambda text: min_frames(text.replace(" ", "")),
+            "The space between words is a character too: CTC spells it with a frame of its own.",
+        ),
+        (
+            lambda text: len(text) + sum(text[i] == text[i - 1] for i in range(len(text))),
+            "You compared the first character with the last one (text[-1] when i is 0); only "
+            "neighbours inside the text count.",
+        ),
     ],
-    "One frame per character, plus one blank frame wherever a character equals the one before it.",
+    "Count what CTC must emit: every character of the text, spaces included, and the blanks "
+    "that keep equal neighbours apart.",
     outputs=("frames",),
 )
