@@ -83,7 +83,7 @@ def _scalar(x: Any) -> Any:
 
 def _whole(value: float) -> bool:
     """Whether value is a whole number, up to float32 rounding (2.9999998 counts as 3)."""
-    return math.isfinite(value) and abs(value - round(value)) <= 1e-4 * max(1.0, abs(value))
+    return math.isfinite(value) and abs(value - round(value)) <= 1e-6 * max(1.0, abs(value))
 
 
 def _unpacked(got: Any, expected: Any) -> Any:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.core.profiles import PROFILES, get_profile
 from course_utils.core import runtime
+from course_utils.core.profiles import PROFILES, get_profile
 from course_utils.core.runtime import (
     cpu_threads,
     data_dir,

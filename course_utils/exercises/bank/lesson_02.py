@@ -252,8 +252,7 @@ register(
             lambda weights, hop_length, sample_rate: (
                 float(weights.max()) * hop_length / sample_rate
             ),
-            "You used the largest weight's value; what you need is its position, the frame "
-            "index.",
+            "You used the largest weight's value; what you need is its position, the frame index.",
         ),
         (
             lambda weights, hop_length, sample_rate: (

@@ -71,6 +71,12 @@ register(
     _frame_count_cases,
     [
         Diagnostic(
+            lambda n, hop, n_fft, center: 1 + n / hop if center else (1 + (n - n_fft) / hop),
+            "Some of your counts are fractions: frames come whole, so divide with // (floor "
+            "division), not /.",
+            symptom=lambda args, got, exp: bool((got != got.floor()).any()),
+        ),
+        Diagnostic(
             lambda n, hop, n_fft, center: n // hop,
             "Off by one: with center=True a clip of exactly one hop has frames centred at 0 "
             "and at hop, two frames.",

@@ -163,8 +163,8 @@ register(
         ),
         (
             lambda w, share: _shortest(w, lambda total: total > share),
-            "A span whose weights add up to exactly `share` is enough: at least `share`, not "
-            "more than it.",
+            "A span whose weights add up to exactly `share` is already enough: at least `share` "
+            "means >=.",
         ),
         (
             lambda w, share: _last_frame_as_stop(*attended_span(w, share)),
@@ -175,7 +175,8 @@ register(
             "Return (start, stop), stop being one past the last frame, not the span's length.",
         ),
     ],
-    "For each start, extend stop until the sum reaches share; keep the shortest (start, stop).",
+    "Many spans hold enough weight: you want the shortest, and the earliest of equally short "
+    "ones. Trying every start is fine for a few hundred frames.",
     outputs=("start", "stop"),
 )
 

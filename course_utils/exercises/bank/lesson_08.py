@@ -198,9 +198,8 @@ register(
         (lambda frames, target: count_paths(frames + 1, target), _FRAME_COUNT_HINT),
         (lambda frames, target: count_paths(frames - 1, target), _FRAME_COUNT_HINT),
     ],
-    "Extend the target with blanks (_ c1 _ c2 _ ...); each frame a path stays, moves on by one, "
-    "or skips a blank between two different characters. Count instead of adding "
-    "probabilities.",
+    "Section 4's forward recursion, with counts in place of probabilities: ask what a path may "
+    "do from one frame to the next, and where it may start and end.",
     outputs=("paths",),
     large_cases=1,
 )
