@@ -1,7 +1,7 @@
 """course_utils: the tested helpers behind the *Attention in Audio* lessons.
 
 One folder per role or lesson (``core``, ``audio``, ``augment``, ``data``, ``attention``,
-``exercises``; ``kws``, ``sed``, ``asr`` for lessons 06-08), plus ``training``, ``metrics``
+``exercises``; ``kws``, ``sed``, ``asr``, ``tts`` for lessons 06-09), plus ``training``, ``metrics``
 and ``plotting``. This file re-exports the names lessons use, so a lesson writes
 ``import course_utils as cu`` and ``cu.build_corpus(...)``, and reaches its own folder with
 ``from course_utils import asr``.
@@ -10,7 +10,20 @@ and ``plotting``. This file re-exports the names lessons use, so a lesson writes
 # `core` comes first: importing it checks that torch and torchaudio load together and, if
 # they cannot, stops with one message naming the versions and the repair command.
 from . import core  # isort: skip
-from . import asr, attention, audio, augment, data, exercises, kws, metrics, plotting, sed, training
+from . import (
+    asr,
+    attention,
+    audio,
+    augment,
+    data,
+    exercises,
+    kws,
+    metrics,
+    plotting,
+    sed,
+    training,
+    tts,
+)
 from .asr import ASRConfig, CharTokenizer, Recognizer
 from .attention import (
     AdditiveAttention,
@@ -101,7 +114,14 @@ from .kws import (
     KeywordTransformer,
     build_classifier,
 )
-from .metrics import accuracy, confusion_matrix, error_rate, sampling_margin, top_confusions
+from .metrics import (
+    accuracy,
+    attended_span,
+    confusion_matrix,
+    error_rate,
+    sampling_margin,
+    top_confusions,
+)
 from .plotting import plot_attention, plot_events, plot_spectrogram, plot_waveform
 from .training import (
     History,
@@ -118,7 +138,7 @@ __version__ = "0.1.0"
 __all__ = [
     # folders and modules
     "asr", "attention", "audio", "augment", "core", "data", "environment", "exercises", "kws",
-    "metrics", "plotting", "sed", "training",
+    "metrics", "plotting", "sed", "training", "tts",
     # attention (lessons 01-04)
     "AdditiveAttention", "AttentionPooling", "DotProductAttention", "LearnedPositionalEncoding",
     "LocationSensitiveAttention", "MultiHeadAttention", "SinusoidalPositionalEncoding",
@@ -140,6 +160,7 @@ __all__ = [
     "ASRConfig", "CharTokenizer", "Recognizer", "CNNClassifier", "ClassifierConfig",
     "ClassifierOutput", "KeywordSpotter", "KeywordTransformer", "build_classifier", "History",
     "TrainConfig", "adamw_one_cycle", "fit", "load_checkpoint", "save_checkpoint", "to_device",
-    "accuracy", "confusion_matrix", "error_rate", "sampling_margin", "top_confusions",
+    "accuracy", "attended_span", "confusion_matrix", "error_rate", "sampling_margin",
+    "top_confusions",
     "plot_attention", "plot_events", "plot_spectrogram", "plot_waveform",
 ]  # fmt: skip

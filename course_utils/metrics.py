@@ -23,6 +23,7 @@ from torch import nn
 
 __all__ = [
     "accuracy",
+    "attended_span",
     "confusion_matrix",
     "error_rate",
     "predict",
@@ -60,6 +61,39 @@ def sampling_margin(a: float, b: float, n: int, sigmas: float = 2.0) -> float:
         raise ValueError(f"expected two rates in [0, 1], got {a} and {b}")
     spread = math.sqrt((a * (1 - a) + b * (1 - b)) / n)
     return max(sigmas * spread, 1.0 / n)
+
+
+def attended_span(weights: torch.Tensor, share: float = 0.8) -> tuple[int, int]:
+    """The shortest run of frames ``weights[start:stop]`` holding at least `share` of the weight.
+
+    Where a model listened, as a stretch of time: lesson 06 plays the stretch that holds 80 %
+    of attention pooling's weight. Of equally short runs, the earliest.
+
+    Args:
+        weights: (frames,) non-negative attention weights summing to 1.
+        share: the part of the weight the run must hold, in (0, 1].
+
+    Returns:
+        (start, stop) frame indices, stop exclusive.
+
+    Example:
+        >>> attended_span(torch.tensor([0.05, 0.1, 0.6, 0.2, 0.05]), 0.8)
+        (2, 4)
+    """
+    if weights.ndim != 1 or len(weights) == 0:
+        raise ValueError(f"expected weights of shape (frames,), got {tuple(weights.shape)}")
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"share must lie in (0, 1], got {share}")
+    weights = weights.detach().cpu().double()
+    if not (torch.isfinite(weights).all() and (weights >= 0).all()):
+        raise ValueError("weights must be finite and non-negative")
+    frames = len(weights)
+    cumulative = torch.cat([torch.zeros(1, dtype=torch.float64), weights.cumsum(0)])
+    # from each start, the first stop whose run holds enough (float32 weights may sum 1e-7 short)
+    stops = torch.searchsorted(cumulative, cumulative[:-1] + share - 1e-6)  # (frames,)
+    lengths = torch.where(stops <= frames, stops - torch.arange(frames), frames + 1)
+    start = int(lengths.argmin())  # the first of equally short runs: the earliest
+    return start, min(int(stops[start]), frames)
 
 
 def _check_labels(predictions: torch.Tensor, labels: torch.Tensor) -> None:

@@ -7,8 +7,10 @@ import pytest
 import torch
 from torch import nn
 
+from course_utils.exercises.bank import lesson_06
 from course_utils.metrics import (
     accuracy,
+    attended_span,
     confusion_matrix,
     error_rate,
     predict,
@@ -148,3 +150,28 @@ def test_sampling_margin_holds_chance_differences_about_95_percent_of_the_time()
 def test_sampling_margin_rejects_bad_input(a, b, n):
     with pytest.raises(ValueError, match="expected"):
         sampling_margin(a, b, n)
+
+
+def test_attended_span_agrees_with_the_brute_force_reference():
+    generator = torch.Generator().manual_seed(0)
+    for frames in (1, 2, 5, 17, 40):
+        for _ in range(20):
+            weights = torch.rand(frames, generator=generator) ** 4 + 1e-3  # peaky, like attention
+            weights = weights / weights.sum()
+            for share in (0.5, 0.8, 0.95):
+                assert attended_span(weights, share) == lesson_06.attended_span(weights, share)
+
+
+def test_attended_span_hand_worked_and_ties_go_to_the_earliest():
+    assert attended_span(torch.tensor([0.05, 0.1, 0.6, 0.2, 0.05]), 0.8) == (2, 4)
+    assert attended_span(torch.tensor([0.4, 0.1, 0.1, 0.4]), 0.4) == (0, 1)
+    assert attended_span(torch.full((4,), 0.25), 1.0) == (0, 4)
+
+
+def test_attended_span_refuses_bad_weights():
+    for bad in (torch.zeros(0), torch.ones(2, 3), torch.tensor([0.5, float("nan")]),
+                torch.tensor([1.5, -0.5])):
+        with pytest.raises(ValueError, match="weights"):
+            attended_span(bad, 0.8)
+    with pytest.raises(ValueError, match="share"):
+        attended_span(torch.tensor([0.5, 0.5]), 0.0)

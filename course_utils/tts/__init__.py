@@ -1,0 +1,73 @@
+"""Lesson 09: speech synthesis, a Tacotron that learns to align text with sound.
+
+`text`: characters to ids. `mel`: the mel frames the model predicts (`mel_target`) and
+their normalisation. `config`: `TTSConfig` and its presets. `encoder`, `decoder`, `model`:
+the network (`Tacotron`). `losses`: mel, stop-token and guided-attention losses.
+`alignment`: focus rate, jumps, diagonality and coverage of an alignment. `inference`:
+greedy synthesis with a stop rule and a length cap. `vocoder`: Griffin-Lim, to hear mels
+(`mel_to_waveform`).
+"""
+
+from . import alignment, config, decoder, encoder, inference, losses, mel, model, text, vocoder
+from .alignment import alignment_jumps, coverage, diagonal_mass, focus_rate
+from .config import ATTENTION_KINDS, TTSConfig
+from .decoder import DecoderState, MelDecoder, Prenet
+from .encoder import TextEncoder
+from .inference import STOP_THRESHOLD, Synthesis, generate, synthesize
+from .losses import (
+    TTSLosses,
+    guided_attention_loss,
+    guided_attention_weights,
+    masked_mel_loss,
+    stop_targets,
+    tacotron_loss,
+)
+from .mel import MelSettings, db_to_mel, mel_frames, mel_target, mel_to_db
+from .model import Postnet, Tacotron, TacotronOutput
+from .text import PAD, TextTokenizer
+from .vocoder import GriffinLimVocoder, mel_to_waveform
+
+__all__ = [
+    "alignment",
+    "config",
+    "decoder",
+    "encoder",
+    "inference",
+    "losses",
+    "mel",
+    "model",
+    "text",
+    "vocoder",
+    "alignment_jumps",
+    "ATTENTION_KINDS",
+    "coverage",
+    "db_to_mel",
+    "DecoderState",
+    "diagonal_mass",
+    "focus_rate",
+    "generate",
+    "GriffinLimVocoder",
+    "guided_attention_loss",
+    "guided_attention_weights",
+    "masked_mel_loss",
+    "mel_frames",
+    "mel_target",
+    "mel_to_db",
+    "mel_to_waveform",
+    "MelDecoder",
+    "MelSettings",
+    "PAD",
+    "Postnet",
+    "Prenet",
+    "STOP_THRESHOLD",
+    "stop_targets",
+    "Synthesis",
+    "synthesize",
+    "Tacotron",
+    "tacotron_loss",
+    "TacotronOutput",
+    "TextEncoder",
+    "TextTokenizer",
+    "TTSConfig",
+    "TTSLosses",
+]
