@@ -58,7 +58,7 @@ def _recognizer_step():
 
 
 MODELS = {
-    "attention-pooling classifier (lesson 02 size: batch 32, 2 s at 20 ms)":
+    "CNN + attention pooling, width 32 (about lesson 02's size; batch 32, 1 s)":
         lambda: _classifier_step(width=32, batch=32, frames=101),
     "keyword spotter (lesson 06: batch 64, 1 s at 10 ms)":
         lambda: _classifier_step(width=96, batch=64, frames=101),

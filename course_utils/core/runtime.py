@@ -42,11 +42,11 @@ def default_threads() -> int:
 def cpu_threads() -> int:
     """The course's rule for torch's CPU threads: every core but one, at least one.
 
-    The course's models are small: a second thread speeds a training step up by less than
-    two, while a thread that has to wait for a core that something else holds (the browser,
-    the Jupyter server, a second kernel) slows every step down several times
-    (``python -m benchmarks threads`` measures both). Leaving one core free keeps a lesson's
-    speed steady on a machine that is doing anything else. ``$COURSE_THREADS`` overrides it.
+    The course's models are small: on 2 cores a second thread made a training step 1.1 to 1.8
+    times faster on an idle machine, and 1.3 to 4.7 times slower beside one other busy
+    process (the browser, a second kernel; ``python -m benchmarks threads``). Leaving one
+    core free keeps a lesson's speed steady on a machine doing anything else.
+    ``$COURSE_THREADS`` overrides it.
 
     Example:
         >>> cpu_threads() == max(default_threads() - 1, 1) or "COURSE_THREADS" in os.environ
