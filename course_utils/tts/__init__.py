@@ -5,12 +5,27 @@ their normalisation. `config`: `TTSConfig` and its presets. `encoder`, `decoder`
 the network (`Tacotron`). `losses`: mel, stop-token and guided-attention losses.
 `alignment`: focus rate, jumps, diagonality and coverage of an alignment. `inference`:
 greedy synthesis with a stop rule and a length cap. `vocoder`: Griffin-Lim, to hear mels
-(`mel_to_waveform`).
+(`mel_to_waveform`). `data`: one eSpeak voice saying many distinct sentences, split by
+sentence and cached (`build_tts_data`). `recipe`: `TTSRecipe` and `train_synthesizer`.
 """
 
-from . import alignment, config, decoder, encoder, inference, losses, mel, model, text, vocoder
+from . import (
+    alignment,
+    config,
+    data,
+    decoder,
+    encoder,
+    inference,
+    losses,
+    mel,
+    model,
+    recipe,
+    text,
+    vocoder,
+)
 from .alignment import alignment_jumps, coverage, diagonal_mass, focus_rate
 from .config import ATTENTION_KINDS, TTSConfig
+from .data import TTSDataConfig, TTSDataset, build_tts_data
 from .decoder import DecoderState, MelDecoder, Prenet
 from .encoder import TextEncoder
 from .inference import STOP_THRESHOLD, Synthesis, generate, synthesize
@@ -24,21 +39,25 @@ from .losses import (
 )
 from .mel import MelSettings, db_to_mel, mel_frames, mel_target, mel_to_db
 from .model import Postnet, Tacotron, TacotronOutput
+from .recipe import TTSHistory, TTSRecipe, train_synthesizer
 from .text import PAD, TextTokenizer
 from .vocoder import GriffinLimVocoder, mel_to_waveform
 
 __all__ = [
     "alignment",
     "config",
+    "data",
     "decoder",
     "encoder",
     "inference",
     "losses",
     "mel",
     "model",
+    "recipe",
     "text",
     "vocoder",
     "alignment_jumps",
+    "build_tts_data",
     "ATTENTION_KINDS",
     "coverage",
     "db_to_mel",
@@ -69,5 +88,10 @@ __all__ = [
     "TextEncoder",
     "TextTokenizer",
     "TTSConfig",
+    "TTSDataConfig",
+    "TTSDataset",
+    "TTSHistory",
     "TTSLosses",
+    "TTSRecipe",
+    "train_synthesizer",
 ]

@@ -3,8 +3,8 @@
 Field defaults are Tacotron 2's (Shen et al. 2018, section 2), except the reduction factor
 (r = 2 mel frames per decoder step, as in the first Tacotron, Wang et al. 2017: half the
 steps, and attention aligns sooner) and the guided-attention weight (Tachibana et al. 2017).
-``TTSConfig.preset("tiny")`` is for unit tests, ``"small"`` for training on a laptop CPU in
-lesson 09.
+``TTSConfig.preset("tiny")`` is for unit tests; ``"fast"`` and ``"small"`` train on a laptop
+CPU (lesson 09: "fast", with r = 2, aligned soonest in the measured runs).
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ TTS_PRESETS = {  # field values that differ from the defaults, by preset name
     "small": dict(embed_dim=128, encoder_dim=128, prenet_dim=128, attention_rnn_dim=256,
                   decoder_rnn_dim=256, attention_dim=64, location_filters=16,
                   location_kernel=15, postnet_channels=128, reduction_factor=3),
+    "fast": dict(embed_dim=64, encoder_dim=128, prenet_dim=64, attention_rnn_dim=128,
+                 decoder_rnn_dim=128, attention_dim=64, location_filters=16,
+                 location_kernel=15, postnet_channels=64, reduction_factor=2,
+                 guided_sigma=0.1),  # focus 0.85 by step 600 (g = 0.2: 0.79); see TTSRecipe
     "default": {},
 }  # fmt: skip
 
@@ -92,8 +96,10 @@ class TTSConfig:
     def preset(cls, name: str = "default", **overrides) -> TTSConfig:
         """A named size, with fields replaced by `overrides` (the course's one preset idiom).
 
-        "tiny": about 22 k parameters, for unit tests; "small": about 2.0 M, lesson 09's
-        model trained on a CPU; "default": Tacotron 2's sizes (about 28 M), for a GPU.
+        "tiny": about 22 k parameters, for unit tests; "fast": about 0.7 M with r = 2 and a
+        narrower guided band (g = 0.1), the model lesson 09 trains on a CPU (about 0.25 s a
+        step of 16 sentences on one core); "small":
+        about 2.0 M with r = 3; "default": Tacotron 2's sizes (about 28 M), for a GPU.
 
         Example:
             >>> TTSConfig.preset("tiny", guided_weight=0.0).encoder_dim

@@ -7,10 +7,13 @@
   NVIDIA's Tacotron 2, which gives the rare positive class more examples).
 - **Guided attention** (Tachibana, Uenoyama and Aihara 2017, section 4.1): attention far
   from the diagonal is penalised with weights W[n, t] = 1 - exp(-(n/N - t/T)^2 / (2 g^2)),
-  for character n of N and decoder step t of T; the loss is the mean of W * A over the
-  valid cells of each item. Speech reads text left to right at a roughly steady pace, so
-  the alignment is nearly diagonal; saying so in the loss makes attention align in a few
-  hundred steps instead of thousands.
+  for character n of N and decoder step t of T; the loss is the penalty of each decoder
+  step's attention, sum over characters of W * A, averaged over the valid steps. Speech
+  reads text left to right at a roughly steady pace, so the alignment is nearly diagonal;
+  saying so in the loss makes attention align in a few hundred steps instead of thousands.
+  (The mean over all N x T cells, ``reduction="cell"``, is the same sum divided by N as
+  well: for 20-character sentences it is 20 times weaker than the mel loss would need, and
+  measured on lesson 09's data it left attention broad, focus 0.25 after 900 steps.)
 
 Alignments here are (batch, steps, chars), one row per decoder step: W is stored the same
 way, W[b, t, n].
@@ -84,13 +87,17 @@ def guided_attention_loss(
     text_lengths: torch.Tensor,
     step_lengths: torch.Tensor,
     sigma: float = 0.2,
+    reduction: str = "step",
 ) -> torch.Tensor:
-    """Mean of W * A over the valid cells of the batch: 0 for a perfectly diagonal alignment.
+    """The attention's weight off the diagonal, W * A: 0 for a perfectly diagonal alignment.
 
     Args:
         alignments: (batch, steps, chars) attention weights A, one row per decoder step.
         text_lengths, step_lengths: (batch,) valid characters and steps of each item.
         sigma: g of `guided_attention_weights` (default 0.2).
+        reduction: "step" (default): sum of W * A over characters, mean over the valid
+            steps of the batch (the expected penalty of where a step reads, in [0, 1]);
+            "cell": mean of W * A over the valid cells (N times smaller).
 
     Returns:
         () the loss.
@@ -100,8 +107,12 @@ def guided_attention_loss(
         >>> guided_attention_loss(diagonal, torch.tensor([4]), torch.tensor([4])).item()
         0.0
     """
+    if reduction not in ("step", "cell"):
+        raise ValueError(f"reduction must be 'step' or 'cell', got {reduction!r}")
     batch, steps, chars = alignments.shape
     weights = guided_attention_weights(text_lengths, step_lengths, chars, steps, sigma)
+    if reduction == "step":
+        return (weights * alignments).sum() / step_lengths.sum().clamp(min=1)
     valid = _valid_cells(text_lengths, step_lengths, chars, steps)
     return (weights * alignments).sum() / valid.sum()
 

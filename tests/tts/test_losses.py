@@ -44,14 +44,19 @@ def test_guided_weights_are_masked_by_each_items_lengths():
     assert_close(weights[1], expected, atol=1e-6, rtol=0)
 
 
-def test_guided_loss_is_the_mean_of_w_times_a_over_valid_cells():
+def test_guided_loss_is_w_times_a_per_step_or_per_cell():
     uniform = torch.full((1, 4, 2), 0.5)  # every step splits its attention over both chars
     loss = guided_attention_loss(uniform, torch.tensor([2]), torch.tensor([4]))
-    assert loss.item() == pytest.approx(0.5 * HAND_WORKED.sum().item() / 8, abs=1e-6)
+    # "step": sum over the 2 characters, mean over the 4 steps; "cell": mean over 8 cells.
+    assert loss.item() == pytest.approx(0.5 * HAND_WORKED.sum().item() / 4, abs=1e-6)
+    cell = guided_attention_loss(uniform, torch.tensor([2]), torch.tensor([4]), reduction="cell")
+    assert cell.item() == pytest.approx(0.5 * HAND_WORKED.sum().item() / 8, abs=1e-6)
     # Padded cells count for nothing, whatever weight they hold.
     padded = torch.cat([uniform, torch.full((1, 4, 3), 7.0)], dim=2)
     padded = torch.cat([padded, torch.full((1, 2, 5), 7.0)], dim=1)  # (1, 6, 5)
     assert_close(guided_attention_loss(padded, torch.tensor([2]), torch.tensor([4])), loss)
+    with pytest.raises(ValueError, match="reduction"):
+        guided_attention_loss(uniform, torch.tensor([2]), torch.tensor([4]), reduction="sum")
 
 
 def test_guided_loss_prefers_the_diagonal():
@@ -60,7 +65,7 @@ def test_guided_loss_prefers_the_diagonal():
     stuck = torch.zeros(1, 6, 6)
     stuck[..., 0] = 1.0
     assert guided_attention_loss(diagonal, text_lengths, step_lengths).item() == 0.0
-    # Mean over all 36 cells: the stuck column's weights, sum_t W[t, 0] = 4.0, / 36.
+    # Per step: the stuck column's weights, sum_t W[t, 0] = 4.0, over 6 steps.
     assert guided_attention_loss(stuck, text_lengths, step_lengths).item() > 0.1
 
 
