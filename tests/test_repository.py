@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -118,6 +119,27 @@ def test_readme_lists_every_lesson_and_the_two_commands():
     assert "make lab" in readme and "make test" in readme
     for path in NOTEBOOKS:
         assert path.stem.split("_", 1)[1] in readme, f"{path.name} is missing from the README"
+
+
+def _readme_run_times() -> dict[str, tuple[str, str]]:
+    """Lesson file name -> (full, CI) run times, from the README's lesson table."""
+    times = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        link = re.search(r"\(notebooks/(\S+\.ipynb)\)", line)
+        if link and len(cells) == 4 and " / " in cells[3]:
+            full, ci = cells[3].split(" / ")
+            times[link.group(1)] = (full, ci)
+    return times
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_run_times_are_stated_identically_in_the_lesson_and_the_readme(path):
+    full, ci = _readme_run_times()[path.name]
+    header = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    stated = " ".join(header.split())  # line breaks inside the sentence do not matter
+    expected = f"**Run time** (2-core CPU, no GPU): {full} in the full profile, {ci} in the CI"
+    assert expected in stated, f"{path.name}: the header should say {expected!r} as the README does"
 
 
 def test_make_lab_opens_lesson_00():

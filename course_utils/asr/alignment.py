@@ -3,8 +3,10 @@
 Given CTC log-probabilities and the transcript, the most likely CTC path that spells exactly
 that transcript (Viterbi, computed by torchaudio's `forced_align`) gives every frame a token;
 grouping the path's characters between spaces gives word segments with start and end times.
-With a bidirectional encoder the boundaries are only as precise as the encoder's frame step
-(40 ms here) and may lead or lag the sound by a frame or two.
+The boundaries come in steps of the encoder's frame (40 ms here), but CTC only asks for the
+characters in order: with a bidirectional encoder its spikes may come well before or after the
+sound. Lesson 08 measures the shipped recogniser's: the first word starts in the silence before
+the speech, and a word before a pause often ends tenths of a second late.
 
 Notebook: 08_speech_recognition.
 """

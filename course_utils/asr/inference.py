@@ -13,6 +13,8 @@ Notebook: 08_speech_recognition.
 
 from __future__ import annotations
 
+import time
+
 import torch
 
 from ..audio import resample
@@ -38,6 +40,7 @@ def transcribe(
     ctc_weight: float = 0.3,
     ctc_mode: str = "rescore",
     batches: list[dict] | None = None,
+    progress: bool = False,
 ) -> list[str]:
     """Transcripts of every utterance of `data`, in its order.
 
@@ -47,6 +50,8 @@ def transcribe(
             finished hypotheses, ``ctc_mode="rescore"``, or scoring every step, "prefix";
             see `course_utils.asr.decoding.attention_beam_search`).
         batches: `data.batches(...)` to reuse (default: made here).
+        progress: print a line after each quarter of the utterances (beam search only: it
+            decodes one utterance at a time and can take minutes; default False).
     """
     if decoder not in DECODERS:
         raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
@@ -55,10 +60,14 @@ def transcribe(
     decode = data.tokenizer.decode
     hypotheses: list[str] = [""] * len(data)
     if decoder == "beam":
+        started, quarter = time.perf_counter(), max(len(data) // 4, 1)
         for i, features in enumerate(data.features):
             best = attention_beam_search(model, features.to(device), beam_size=beam_size,
                                          ctc_weight=ctc_weight, ctc_mode=ctc_mode)  # fmt: skip
             hypotheses[i] = decode(best[0].tokens if best else [])
+            if progress and ((i + 1) % quarter == 0 or i + 1 == len(data)):
+                seconds = time.perf_counter() - started
+                print(f"  beam search: {i + 1}/{len(data)} utterances, {seconds:.0f} s", flush=True)
     else:  # greedy decoders run on batches
         for batch in batches if batches is not None else data.batches(64):
             if decoder == "ctc":  # the attention decoder checks its input itself
@@ -82,7 +91,8 @@ def score(
     device: torch.device | str,
     **options,
 ) -> dict[str, float]:
-    """CER and WER of `model` on `data` with `decoder` (options: see `transcribe`)."""
+    """CER and WER of `model` on `data` with `decoder` (options, `progress` among them: see
+    `transcribe`)."""
     hypotheses = transcribe(model, data, decoder, device, **options)
     return {
         "cer": error_rate(data.texts, hypotheses, "char"),

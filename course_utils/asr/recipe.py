@@ -82,6 +82,8 @@ class ASRProfile:
     demo_utterances: int  # training digit strings of the side-by-side runs
     demo_epochs: int  # epochs of each side-by-side run (CTC, attention, joint)
     demo_max_cer_ratio: float  # each run's final CER, at most this x untrained
+    demo_min_walk: float  # the joint run's attention: forward walk at its last epoch, at least
+    # (0.0 in CI: too few steps for an alignment to form)
     joint_step_fraction: float  # the joint speller reaches attention-alone's final loss
     # within this share of the steps (1.0 in CI: too few steps to compare speeds)
     max_cer: float  # the shipped recogniser's test CER (greedy attention), at most
@@ -93,11 +95,11 @@ class ASRProfile:
 register_section(
     "asr",
     full=ASRProfile(demo_utterances=2000, demo_epochs=3, demo_max_cer_ratio=0.5,
-                    joint_step_fraction=0.75, max_cer=0.03, max_wer=0.08, long_max_cer=0.10,
-                    beam_utterances=200),
+                    demo_min_walk=0.5, joint_step_fraction=0.75, max_cer=0.03, max_wer=0.08,
+                    long_max_cer=0.10, beam_utterances=200),
     ci=ASRProfile(demo_utterances=320, demo_epochs=8, demo_max_cer_ratio=0.8,
-                  joint_step_fraction=1.0, max_cer=0.03, max_wer=0.08, long_max_cer=0.10,
-                  beam_utterances=20),
+                  demo_min_walk=0.0, joint_step_fraction=1.0, max_cer=0.03, max_wer=0.08,
+                  long_max_cer=0.10, beam_utterances=20),
 )  # fmt: skip
 
 # The shipped recognisers: package data of course_utils.asr (pyproject's package-data), found

@@ -67,3 +67,17 @@ def test_train_recognizer_checks_its_data_once():
     broken.features[2][0, 5] = float("nan")
     with pytest.raises(ValueError, match="utterance 2.*NaN or inf"):
         train_recognizer(model, broken, _data(2), ASRRecipe(epochs=1), "cpu", progress=False)
+
+
+def test_beam_search_reports_progress_by_quarters(capsys):
+    torch.manual_seed(0)
+    model = Recognizer(ASRConfig.preset("tiny")).eval()
+    data = _data(8)
+    quiet = transcribe(model, data, "beam", "cpu", beam_size=2)
+    assert capsys.readouterr().out == ""  # silent unless asked
+    texts = transcribe(model, data, "beam", "cpu", beam_size=2, progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert texts == quiet
+    assert [line.split(",")[0].strip() for line in lines] == [
+        f"beam search: {n}/8 utterances" for n in (2, 4, 6, 8)
+    ]
