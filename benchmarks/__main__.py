@@ -22,6 +22,7 @@ BENCHMARKS = (
     "classification",
     "sed",
     "asr",
+    "tts",
     "threads",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 

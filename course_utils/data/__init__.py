@@ -88,6 +88,7 @@ from .texts import (
     UNKNOWN_WORDS,
     command_sentences,
     digit_strings,
+    in_grammar,
     word_texts,
 )
 
@@ -114,6 +115,7 @@ __all__ = [
     "CorpusConfig",
     "CorpusSplit",
     "digit_strings",
+    "in_grammar",
     "DIGITS",
     "digits_config",
     "Event",

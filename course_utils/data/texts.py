@@ -10,6 +10,8 @@ Notebook: 05_audio_features_and_data (section "A tour of the corpus").
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "UNKNOWN_WORDS",
     "command_sentences",
     "digit_strings",
+    "in_grammar",
     "word_texts",
 ]
 
@@ -50,6 +53,32 @@ _SENTENCE_TEMPLATES = (
     "stop the {device}",
 )
 _DIRECTIONS = ("up", "down", "left", "right", "forward", "backward")
+
+
+def _template_pattern(template: str) -> re.Pattern:
+    slots = {"room": _ROOMS, "device": _DEVICES, "digit": DIGITS[1:], "direction": _DIRECTIONS}
+    parts = re.split(r"\{(\w+)\}", template)  # text, slot, text, slot, ..., text
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"({'|'.join(slots[part])})"
+                    for i, part in enumerate(parts))  # fmt: skip
+    return re.compile(regex)
+
+
+_SENTENCE_PATTERNS = tuple(_template_pattern(t) for t in _SENTENCE_TEMPLATES)
+
+
+def in_grammar(text: str) -> bool:
+    """True for a digit string or a sentence of the command grammar (what lesson 08 learns).
+
+    Example:
+        >>> in_grammar("four one one"), in_grammar("turn on the kitchen lights")
+        (True, True)
+        >>> in_grammar("yellow rocket stop"), in_grammar("")
+        (False, False)
+    """
+    words = text.split()
+    if words and all(word in DIGITS for word in words):
+        return True
+    return any(pattern.fullmatch(text) for pattern in _SENTENCE_PATTERNS)
 
 
 def word_texts(

@@ -6,7 +6,11 @@ the network (`Tacotron`). `losses`: mel, stop-token and guided-attention losses.
 `alignment`: focus rate, jumps, diagonality and coverage of an alignment. `inference`:
 greedy synthesis with a stop rule and a length cap. `vocoder`: Griffin-Lim, to hear mels
 (`mel_to_waveform`). `data`: one eSpeak voice saying many distinct sentences, split by
-sentence and cached (`build_tts_data`). `recipe`: `TTSRecipe` and `train_synthesizer`.
+sentence and cached (`build_tts_data`). `evaluation`: free-running scores and lesson 08's
+recogniser as the judge of intelligibility. `recipe`: `TTSRecipe`, `train_synthesizer` and
+the shipped checkpoint (`load_synthesizer`; ``python -m course_utils.tts`` rebuilds it).
+
+Notebook: 09_speech_synthesis.
 """
 
 from . import (
@@ -15,6 +19,7 @@ from . import (
     data,
     decoder,
     encoder,
+    evaluation,
     inference,
     losses,
     mel,
@@ -23,11 +28,12 @@ from . import (
     text,
     vocoder,
 )
-from .alignment import alignment_jumps, coverage, diagonal_mass, focus_rate
+from .alignment import alignment_jumps, coverage, diagonal_mass, focus_rate, word_errors
 from .config import ATTENTION_KINDS, TTSConfig
 from .data import TTSDataConfig, TTSDataset, build_tts_data
 from .decoder import DecoderState, MelDecoder, Prenet
 from .encoder import TextEncoder
+from .evaluation import PAD_SECONDS, judged, recognizer_cer, score_synthesizer
 from .inference import STOP_THRESHOLD, Synthesis, generate, synthesize
 from .losses import (
     TTSLosses,
@@ -39,7 +45,14 @@ from .losses import (
 )
 from .mel import MelSettings, db_to_mel, mel_frames, mel_target, mel_to_db
 from .model import Postnet, Tacotron, TacotronOutput
-from .recipe import TTSHistory, TTSRecipe, train_synthesizer
+from .recipe import (
+    TTSHistory,
+    TTSRecipe,
+    build_checkpoint,
+    checkpoint_path,
+    load_synthesizer,
+    train_synthesizer,
+)
 from .text import PAD, TextTokenizer
 from .vocoder import GriffinLimVocoder, mel_to_waveform
 
@@ -49,6 +62,7 @@ __all__ = [
     "data",
     "decoder",
     "encoder",
+    "evaluation",
     "inference",
     "losses",
     "mel",
@@ -57,6 +71,13 @@ __all__ = [
     "text",
     "vocoder",
     "alignment_jumps",
+    "build_checkpoint",
+    "checkpoint_path",
+    "judged",
+    "load_synthesizer",
+    "PAD_SECONDS",
+    "recognizer_cer",
+    "score_synthesizer",
     "build_tts_data",
     "ATTENTION_KINDS",
     "coverage",
@@ -94,4 +115,5 @@ __all__ = [
     "TTSLosses",
     "TTSRecipe",
     "train_synthesizer",
+    "word_errors",
 ]

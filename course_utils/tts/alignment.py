@@ -11,12 +11,15 @@ column per character) is sharp, moves forward steadily and ends on the last char
 - `diagonal_mass`: the share of attention near the diagonal n/N = t/T (a stuck or
   reversed alignment fails it);
 - `coverage`: the share of characters that are the peak of at least one step (skipped
-  words lower it).
+  words lower it);
+- `word_errors`: the words of one text that attention skipped or came back to.
 
 Every function takes alignments (batch, steps, chars) with optional lengths, or a single
 (steps, chars) alignment, and returns one value per item: (batch,) or ().
 
 Shapes: B batch, S decoder steps, L characters.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import torch
 
 from ..attention import padding_mask
 
-__all__ = ["alignment_jumps", "coverage", "diagonal_mass", "focus_rate"]
+__all__ = ["alignment_jumps", "coverage", "diagonal_mass", "focus_rate", "word_errors"]
 
 
 def _batched(
@@ -168,3 +171,39 @@ def coverage(
     read = torch.zeros(batch, chars + 1, device=alignments.device)
     read.scatter_(1, peaks, 1.0)  # (B, L + 1): 1 where some step peaked
     return _per_item(read[:, :chars].sum(1) / text_lengths.clamp(min=1), single)
+
+
+def word_errors(alignment: torch.Tensor, text: str) -> tuple[int, int]:
+    """Words of `text` that one alignment skipped, and words it came back to.
+
+    Each step reads the word of its attended peak (a peak on a space reads no word). A word
+    no step reads is skipped; a word read again after attention has moved to another word
+    is repeated (once per return).
+
+    Args:
+        alignment: (steps, chars), one text's attention weights, chars = len(text).
+        text: the characters attended over.
+
+    Returns:
+        skipped, repeated: word counts.
+
+    Example:
+        >>> text = "go up now"  # words at characters 0-1, 3-4, 6-8
+        >>> peaks = torch.tensor([0, 1, 3, 0, 1])  # "go", "up", back to "go"; "now" never read
+        >>> word_errors(torch.eye(9)[peaks], text)
+        (1, 1)
+    """
+    if alignment.ndim != 2 or alignment.shape[1] != len(text):
+        raise ValueError(
+            f"expected an alignment of shape (steps, {len(text)}) for {text!r}, got "
+            f"{tuple(alignment.shape)}"
+        )
+    word_of, word = [], 0  # the word index of every character; -1 for spaces
+    for i, char in enumerate(text):
+        word += char == " " and i > 0 and text[i - 1] != " "
+        word_of.append(-1 if char == " " else word)
+    words_read = [word_of[p] for p in alignment.argmax(-1).tolist() if word_of[p] >= 0]
+    visits = [w for i, w in enumerate(words_read) if i == 0 or w != words_read[i - 1]]
+    n_words = len(text.split())
+    skipped = n_words - len(set(visits))
+    return skipped, len(visits) - len(set(visits))

@@ -5,6 +5,8 @@ Field defaults are Tacotron 2's (Shen et al. 2018, section 2), except the reduct
 steps, and attention aligns sooner) and the guided-attention weight (Tachibana et al. 2017).
 ``TTSConfig.preset("tiny")`` is for unit tests; ``"fast"`` and ``"small"`` train on a laptop
 CPU (lesson 09: "fast", with r = 2, aligned soonest in the measured runs).
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

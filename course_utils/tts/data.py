@@ -11,6 +11,8 @@ to start with) and turned into `mel_target` frames. Building is deterministic an
 under ``<data>/tts/`` with the course's keyed, atomic cache: a second build is instant.
 
 Shapes: M mel bands, T frames.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from ..data.texts import COMMANDS, DIGITS, UNKNOWN_WORDS, command_sentences, dig
 from .mel import MelSettings, mel_target
 from .text import TextTokenizer
 
-__all__ = ["TTSDataConfig", "TTSDataset", "build_tts_data", "make_texts", "trim_silence"]
+__all__ = [
+    "TTSDataConfig", "TTSDataset", "build_tts_data", "make_texts", "speak", "trim_silence"
+]  # fmt: skip
 
 SPLITS = ("train", "validation", "test")
 
@@ -37,10 +41,10 @@ SPLITS = ("train", "validation", "test")
 class TTSDataConfig:
     """What the synthesiser's data set holds: how many texts of each kind, one voice."""
 
-    commands: int = 150  # distinct command sentences (the grammar has about 160)
-    digits: int = 250  # distinct digit strings ...
+    commands: int = 200  # distinct command sentences, at most (the grammar has 159: all)
+    digits: int = 1000  # distinct digit strings ...
     digits_per_string: tuple[int, int] = (2, 5)  # ... of this many digits
-    phrases: int = 250  # distinct phrases of corpus words ("yellow rocket stop") ...
+    phrases: int = 1000  # distinct phrases of corpus words ("yellow rocket stop") ...
     words_per_phrase: tuple[int, int] = (2, 4)  # ... of this many words
     validation: float = 0.1  # share of the texts held out for validation ...
     test: float = 0.1  # ... and for test (never seen in training)
@@ -130,16 +134,25 @@ def trim_silence(waveform: np.ndarray, top_db: float = 40.0, margin: int = 160) 
     return waveform[max(loud[0] - margin, 0) : loud[-1] + margin + 1]
 
 
+def speak(texts: list[str], config: TTSDataConfig | None = None) -> list[torch.Tensor]:
+    """The data set's voice saying `texts`, trimmed as its clips are: (time,) each, 16 kHz.
+
+    The audio a synthesiser trained on `build_tts_data(config)` imitates (lesson 09 plays
+    it beside the synthesised speech).
+    """
+    config = config or TTSDataConfig()
+    rate = MelSettings().sample_rate
+    waves = espeak.synthesize_batch([(text, config.voice) for text in texts],
+                                    sample_rate=rate, seed=config.seed)  # fmt: skip
+    margin = int(config.margin_ms * rate / 1000)
+    return [torch.from_numpy(trim_silence(np.asarray(w, np.float32), config.trim_db, margin))
+            for w in waves]  # fmt: skip
+
+
 def _build(config: TTSDataConfig) -> dict[str, TTSDataset]:
     texts = make_texts(config)
-    settings = MelSettings()
-    waves = espeak.synthesize_batch([(text, config.voice) for text in texts],
-                                    sample_rate=settings.sample_rate, seed=config.seed)  # fmt: skip
-    margin = int(config.margin_ms * settings.sample_rate / 1000)
-    mels = [mel_target(torch.from_numpy(trim_silence(np.asarray(w, np.float32),
-                                                      config.trim_db, margin)))
-            .half().float()  # as the cache stores them: a fresh build equals a loaded one
-            for w in waves]  # fmt: skip
+    # float16 and back, as the cache stores them: a fresh build equals a loaded one
+    mels = [mel_target(waveform).half().float() for waveform in speak(texts, config)]
     n_val = max(1, round(config.validation * len(texts)))
     n_test = max(1, round(config.test * len(texts)))
     bounds = {"validation": (0, n_val), "test": (n_val, n_val + n_test),
@@ -178,7 +191,7 @@ def build_tts_data(
     """The synthesiser's data: {"train", "validation", "test"} -> `TTSDataset`, cached.
 
     Args:
-        config: sizes, voice and seed (default `TTSDataConfig()`: 650 texts, one en-us voice).
+        config: sizes, voice and seed (default `TTSDataConfig()`: 2,159 texts, one en-us voice).
         cache_dir: folder of cache files (default ``<data>/tts``).
         use_cache: read and write the cache; False always rebuilds and writes nothing.
 

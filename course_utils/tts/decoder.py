@@ -16,6 +16,8 @@ text through the attention instead. ``config.prenet_dropout_at_inference = False
 it off in eval mode (tests, and lesson 09's "common mistakes").
 
 Shapes: B batch, L characters, D encoder_dim, M mel bands, S decoder steps, r frames a step.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

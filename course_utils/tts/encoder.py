@@ -10,6 +10,8 @@ backward direction starts at the last real character). An item's outputs do not 
 it is batched with a longer one (in eval mode, where batch norm uses running statistics).
 
 Shapes: B batch, L characters, E embedding (= convolution channels), D encoder_dim.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ The prenet's dropout stays on (see `course_utils.tts.decoder`), so two syntheses
 text differ slightly; seed torch for a repeatable one.
 
 Shapes: B batch, L characters, M mel bands, S decoder steps, r frames a step.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@
 
 Alignments here are (batch, steps, chars), one row per decoder step: W is stored the same
 way, W[b, t, n].
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ The features are `LogMel`'s power mel in dB (Slaney scale, as librosa), floored 
 +20 dB, i.e. 1.5). A fixed map, not per-clip statistics: loudness survives the round trip.
 
 Shapes: M mel bands, T frames. Lesson 09 (speech synthesis) explains it.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ feeds each step its own output (`course_utils.tts.inference`).
 checked where data enters: `check_batch`, the recipe and `synthesize`.
 
 Shapes: B batch, L characters, M mel bands, T frames, S decoder steps = ceil(T / r).
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

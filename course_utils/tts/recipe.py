@@ -1,4 +1,13 @@
-"""How lesson 09's synthesiser is trained: `TTSRecipe` and `train_synthesizer`.
+"""How lesson 09's synthesisers are trained, and the ones the course ships.
+
+- `TTSRecipe`: the training settings (frozen), stored whole in every checkpoint;
+- `train_synthesizer`: the training loop, measuring the alignments after every epoch;
+- `load_synthesizer` / `build_checkpoint`: the two synthesisers shipped with the course
+  (location-sensitive and content-only attention; package data of `course_utils.tts`, found
+  with `importlib.resources`), and what rebuilds them;
+- `main`: ``python -m course_utils.tts`` rebuilds them into the data folder
+  (``data/checkpoints/``), or where ``--folder`` says;
+- `TTSProfile`: the lesson's sizes and thresholds (``get_profile().tts``).
 
 Teacher-forced training through `course_utils.fit` (AdamW, a short warm-up then a cosine
 decay: `course_utils.training.adamw_one_cycle`), with the losses of `tacotron_loss` (the
@@ -10,40 +19,98 @@ Batches hold sentences of similar length (sorted within a shuffled window), so t
 runs few padding steps: the decoder is a loop over steps, and its cost is the longest item.
 
 Shapes: B batch, L characters, M mel bands, T frames, S decoder steps.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import argparse
+import time
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
+from pathlib import Path
 
 import torch
 
-from ..training import History, TrainConfig, adamw_one_cycle, fit, to_device
+from ..asr import load_recognizer
+from ..core import data_dir, get_device, register_section
+from ..training import (
+    History,
+    TrainConfig,
+    adamw_one_cycle,
+    fit,
+    load_checkpoint,
+    save_checkpoint,
+    to_device,
+)
 from .alignment import diagonal_mass, focus_rate
-from .data import TTSDataset
+from .config import ATTENTION_KINDS, TTSConfig
+from .data import TTSDataset, build_tts_data
+from .evaluation import score_synthesizer
 from .losses import tacotron_loss
 from .model import Tacotron
 
-__all__ = ["TTSHistory", "TTSRecipe", "train_synthesizer"]
+__all__ = [
+    "CHECKPOINT_DIR",
+    "TTSProfile",
+    "TTSHistory",
+    "TTSRecipe",
+    "build_checkpoint",
+    "checkpoint_path",
+    "load_synthesizer",
+    "main",
+    "train_synthesizer",
+]
+
+@dataclass(frozen=True)
+class TTSProfile:
+    """Lesson 09's sizes and thresholds in one profile (``get_profile().tts``)."""
+
+    demo_sentences: int  # training sentences of the side-by-side runs (guided loss or not)
+    demo_epochs: int  # epochs of each side-by-side run
+    demo_min_focus: float  # the guided run's final validation focus, at least
+    demo_min_gain: float  # ... and at least this much above the run without the guided loss
+    judged_sentences: int  # test sentences the recogniser transcribes (of the 114 it can judge)
+    max_cer: float  # the shipped synthesiser's CER on them, at most
+    long_sentences: int  # sentences twice as long as in training, for content vs location
+
+
+register_section(
+    "tts",
+    full=TTSProfile(demo_sentences=520, demo_epochs=10, demo_min_focus=0.7, demo_min_gain=0.3,
+                    judged_sentences=114, max_cer=0.10, long_sentences=54),
+    ci=TTSProfile(demo_sentences=128, demo_epochs=6, demo_min_focus=0.15, demo_min_gain=0.05,
+                  judged_sentences=16, max_cer=0.15, long_sentences=12),
+)  # fmt: skip
+
+# The shipped synthesiser: package data of course_utils.tts (pyproject's package-data), found
+# through importlib.resources so that a wheel finds it as an editable install does.
+CHECKPOINT_DIR = Path(str(resources.files(__package__) / "checkpoints"))
 
 
 @dataclass(frozen=True)
 class TTSRecipe:
     """How to train a `Tacotron` (the model's sizes and loss weights are its `TTSConfig`).
 
-    Measured with ``TTSConfig.preset("fast")`` on `build_tts_data()` (one core, 1 December
-    2026): 1,485 steps in about 7.5 minutes; validation focus rate 0.79 at step 132, 0.85
-    at step 600, 0.86 at the end (diagonal mass 1.0); on the test sentences, synthesised
-    free-running, focus 0.88 and every one stopped by its stop token. The narrow guided
-    band (g = 0.1) sharpens attention but costs intelligibility later: 1,485 more steps
-    with the guided loss off gave the recogniser's best CER (0.22 against 0.45 with it on).
+    Measured with ``TTSConfig.preset("fast")`` on `build_tts_data()` (one thread of a 2-core
+    CPU, 1 December 2026). The guided loss (g = 0.1) aligns attention fast: validation focus
+    rate 0.87 by step 1,188. Intelligibility takes longer: lesson 08's recogniser's CER on
+    the test sentences (never seen in training) was 0.50 at step 1,296, 0.31 at 1,944, 0.20
+    at 2,592 and 0.065 at 3,888. The guided loss is then switched off (`guided_steps`): with
+    it on, attention is pulled towards the straight diagonal rather than onto the character
+    being said (on a 520-sentence set, 1,485 more steps gave CER 0.45 with it and 0.22
+    without). Focus falls from 0.87 to about 0.75 meanwhile; the diagonal mass stays at 0.99.
+    Three times more sentences also helped: at about 2,500 steps, CER 0.20 with the 1,727
+    training sentences against 0.29 with 520.
     """
 
-    epochs: int = 45  # passes over the training sentences (520 a pass: ~1,500 steps)
+    epochs: int = 56  # passes over the training sentences (1,727 a pass: ~6,000 steps)
     batch_size: int = 16  # sentences per step
     learning_rate: float = 2e-3  # peak of the schedule (AdamW)
-    warmup: float = 0.07  # share of the steps warming up to the peak (~100 of 1,500)
+    warmup: float = 0.07  # share of the steps warming up to the peak (~420 of 6,000)
     grad_clip: float = 1.0  # max global gradient norm (the decoder's RNNs can spike)
+    guided_steps: int | None = 1500  # steps with the guided-attention loss; None: all of them
     seed: int = 0  # shuffling and dropout
     validation_sentences: int = 32  # measured after each epoch (the first ones)
     watch: int = 0  # the validation sentence whose alignment is kept after every epoch
@@ -106,6 +173,7 @@ def train_synthesizer(
     for data in (train, validation):
         model.check_batch(*data.batch(range(len(data))))
     config = model.config
+    unguided = replace(config, guided_weight=0.0)  # the loss once the alignment has formed
     held_out = TTSDataset(validation.texts[: recipe.validation_sentences],
                           validation.mels[: recipe.validation_sentences])  # fmt: skip
     validation_batches = held_out.batches(64)
@@ -113,8 +181,10 @@ def train_synthesizer(
 
     def loss_fn(model, batch):
         tokens, text_lengths, mels, mel_lengths = batch
-        losses = tacotron_loss(model(tokens, text_lengths, mels, mel_lengths), mels,
-                               mel_lengths, text_lengths, config)  # fmt: skip
+        guided = recipe.guided_steps is None or len(mel_losses) < recipe.guided_steps
+        output = model(tokens, text_lengths, mels, mel_lengths)
+        losses = tacotron_loss(output, mels, mel_lengths, text_lengths,
+                               config if guided else unguided)  # fmt: skip
         mel_losses.append(float(losses.postnet.detach()))
         guided_losses.append(float(losses.guided.detach()))
         return losses.loss
@@ -144,3 +214,132 @@ def train_synthesizer(
     history = fit(model, loader, loss_fn, train_config, device, validation_batches, evaluate,
                   optimizer=optimizer, scheduler=scheduler, progress=progress)  # fmt: skip
     return TTSHistory(history.train_losses, history.epochs, mel_losses, guided_losses, alignments)
+
+
+# --------------------------------------------------------------------------- checkpoint
+
+
+def checkpoint_path(attention: str = "location") -> Path:
+    """Where the shipped synthesiser with `attention` ("location" or "content") lives.
+
+    The file is package data of `course_utils.tts` (found with `importlib.resources`).
+    """
+    return CHECKPOINT_DIR / f"tts_{attention}.pt"
+
+
+def load_synthesizer(
+    path: str | Path | None = None, attention: str = "location"
+) -> tuple[Tacotron, dict]:
+    """A shipped (or any saved) synthesiser in eval mode, and its metadata (recipe, scores).
+
+    Args:
+        path: a file written by `build_checkpoint`; None (default) loads a shipped one.
+        attention: which shipped synthesiser, "location" (default) or "content".
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: a corrupt file, or a checkpoint of another model (a recogniser, say).
+    """
+    if path is None:
+        if attention not in ATTENTION_KINDS:
+            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}")
+        shipped = resources.files(__package__).joinpath("checkpoints", f"tts_{attention}.pt")
+        with resources.as_file(shipped) as file:  # a real file even from a zipped install
+            return _load(Path(file))
+    return _load(Path(path))
+
+
+def _load(path: Path) -> tuple[Tacotron, dict]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no synthesiser at {path}; build one with `python -m course_utils.tts`"
+        )
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        metadata = payload["metadata"]
+    except Exception as error:  # torch raises several types for damaged files
+        raise ValueError(f"{path} is corrupt or not a checkpoint: {error}") from error
+    if metadata.get("model") != "Tacotron":
+        raise ValueError(
+            f"{path} holds another model, not a synthesiser saved by `build_checkpoint` "
+            "(its metadata does not say model='Tacotron')"
+        )
+    model = Tacotron(TTSConfig(**metadata["config"]))
+    load_checkpoint(path, model)
+    return model.eval(), metadata
+
+
+def build_checkpoint(
+    attention: str = "location",
+    path: str | Path | None = None,
+    recipe: TTSRecipe = TTSRecipe(),
+    overwrite: bool = False,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> Path:
+    """Train the course's synthesiser from scratch, score it and save it (what ships).
+
+    The model is ``TTSConfig.preset("fast", attention_kind=attention)``. The metadata
+    records the config, the whole recipe (`dataclasses.asdict`), the training
+    time, the validation curves and the test scores of `score_synthesizer` (with lesson
+    08's shipped recogniser as the judge), so a rebuilt file can be compared with the
+    shipped one.
+
+    Args:
+        attention: "location" (default) or "content" (Bahdanau's, for the comparison).
+        path: where to write; None (default) is ``cu.data_dir() / "checkpoints" /
+            "tts_<attention>.pt"``. The shipped files are replaced only when told so: pass
+            ``checkpoint_path(attention)`` (``--folder course_utils/tts/checkpoints``).
+        overwrite: replace an existing file (default False: FileExistsError).
+
+    Returns:
+        the path written.
+    """
+    path = Path(path) if path is not None else data_dir() / "checkpoints" / f"tts_{attention}.pt"
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+    config = TTSConfig.preset("fast", attention_kind=attention)
+    data = build_tts_data()
+    torch.manual_seed(recipe.seed)
+    model = Tacotron(config)
+    start = time.perf_counter()
+    history = train_synthesizer(model, data["train"], data["validation"], recipe, device,
+                                progress)  # fmt: skip
+    seconds = time.perf_counter() - start
+    model.cpu().eval()
+    recognizer, _ = load_recognizer()
+    metadata = {
+        "model": "Tacotron",
+        "config": config.to_dict(),
+        "recipe": asdict(recipe),  # all of it: the run can be repeated from the file
+        "train_seconds": round(seconds, 1),
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+        "validation": [{name: round(e[name], 4) for name in ("step", "focus", "val_loss")}
+                       for e in history.epochs],  # fmt: skip
+        "test": score_synthesizer(model, data["test"], recognizer),
+    }
+    save_checkpoint(path, model, overwrite=overwrite, metadata=metadata)
+    if progress:
+        print(f"{path}: {seconds:.0f} s of training, test {metadata['test']}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> list[Path]:
+    """``python -m course_utils.tts``: rebuild lesson 09's synthesisers (about 25 min each)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.tts",
+        description="Rebuild lesson 09's synthesisers (the shipped ones are in "
+        "course_utils/tts/checkpoints/).",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
+    parser.add_argument("--attention", nargs="+", default=list(ATTENTION_KINDS),
+                        choices=ATTENTION_KINDS, help="which synthesisers to build")  # fmt: skip
+    parser.add_argument("--folder", default=None,
+                        help="where to write them (default: the data folder's checkpoints/)")
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best)")
+    args = parser.parse_args(argv)
+    device = get_device(args.device)  # also sets the CPU threads by the course's rule
+    folder = Path(args.folder) if args.folder else data_dir() / "checkpoints"
+    return [build_checkpoint(kind, folder / f"tts_{kind}.pt", overwrite=args.overwrite,
+                             device=device) for kind in args.attention]  # fmt: skip

@@ -1,13 +1,15 @@
 """Text to character ids for the synthesiser: its front end (lesson 09).
 
 Characters, not phonemes: the model learns English spelling-to-sound from the data, which
-a corpus of a few hundred command sentences allows because its vocabulary is small. Id 0
+a corpus of two thousand short sentences allows because its vocabulary is small. Id 0
 is padding; every character of the alphabet has its own id from 1. Text is lower-cased and
 its runs of white space become one space; anything else outside the alphabet is refused,
 naming the characters, rather than silently dropped (a dropped digit would be a silently
 wrong sentence).
 
 Shapes: B batch, L characters.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ measures how much the recogniser loses to the vocoder alone by running it on the
 mels of real speech, which separates the vocoder's losses from the model's.
 
 Shapes: M mel bands, T frames, N samples.
+
+Notebook: 09_speech_synthesis.
 """
 
 from __future__ import annotations

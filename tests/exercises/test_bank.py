@@ -16,7 +16,7 @@ from course_utils.exercises import check, get_exercise, solution, verify
 from course_utils.exercises._compare import describe, difference
 
 NAMES = exercises.list_exercises()
-LESSONS = [f"{n:02d}" for n in range(9)]
+LESSONS = [f"{n:02d}" for n in range(10)]
 DIAGNOSTICS = [
     pytest.param(name, i, id=f"{name}-{i}")
     for name in NAMES
@@ -47,7 +47,8 @@ def test_every_lesson_has_exercises_in_the_bank():
         "04.merge_heads", "04.causal_padding_mask", "05.frame_counts", "05.hz_to_mel",
         "05.power_to_db", "05.time_mask", "06.masked_mean_pool", "06.attended_span",
         "06.mix_at_snr", "07.frame_labels", "07.median_filter", "07.runs", "07.collar_match",
-        "08.wer", "08.count_paths", "08.min_frames",
+        "08.wer", "08.count_paths", "08.min_frames", "09.guided_weights", "09.focus_rate",
+        "09.stop_step",
     }  # fmt: skip
 
 

@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from course_utils.tts.alignment import alignment_jumps, coverage, diagonal_mass, focus_rate
+from course_utils.tts.alignment import (
+    alignment_jumps,
+    coverage,
+    diagonal_mass,
+    focus_rate,
+    word_errors,
+)
 
 
 def _stuck(steps: int, chars: int, position: int = 0) -> torch.Tensor:
@@ -65,3 +71,20 @@ def test_diagonal_mass_respects_lengths():
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="steps, chars"):
         focus_rate(torch.ones(2, 3, 4, 5))
+
+
+def test_word_errors_counts_skipped_and_repeated_words():
+    text = "one two three"  # words at 0-2, 4-6, 8-12
+    steady = torch.eye(len(text))
+    assert word_errors(steady, text) == (0, 0)
+    skipping = torch.eye(len(text))[[0, 1, 2, 8, 9, 12]]  # never reads "two"
+    assert word_errors(skipping, text) == (1, 0)
+    repeating = torch.eye(len(text))[[0, 4, 5, 0, 1, 4, 8, 12]]  # back to "one", then "two"
+    assert word_errors(repeating, text) == (0, 2)
+    on_spaces = torch.eye(len(text))[[0, 3, 3, 4, 7, 8]]  # spaces read no word
+    assert word_errors(on_spaces, text) == (0, 0)
+
+
+def test_word_errors_checks_the_shape():
+    with pytest.raises(ValueError, match=r"\(steps, 5\)"):
+        word_errors(torch.eye(4), "go up")

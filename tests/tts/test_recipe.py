@@ -38,3 +38,19 @@ def test_empty_data_is_refused(data):
     with pytest.raises(ValueError, match="empty"):
         train_synthesizer(Tacotron(TTSConfig.preset("tiny")), data["train"], empty,
                           TTSRecipe(epochs=1), "cpu", progress=False)  # fmt: skip
+
+
+def test_the_guided_loss_stops_after_guided_steps(data):
+    """Step 1 with and without the guided term: same weights, same batch, so the totals
+    differ by exactly guided_weight x the guided loss; after `guided_steps` it is left out."""
+    runs = {}
+    for guided_steps in (None, 0, 1):
+        torch.manual_seed(0)
+        model = Tacotron(TTSConfig.preset("tiny", reduction_factor=3, guided_weight=2.0))
+        recipe = TTSRecipe(epochs=1, batch_size=4, guided_steps=guided_steps)
+        runs[guided_steps] = train_synthesizer(model, data["train"], data["validation"], recipe,
+                                               "cpu", progress=False)  # fmt: skip
+    with_term, without = runs[None].train_losses[0], runs[0].train_losses[0]
+    assert with_term - without == pytest.approx(2.0 * runs[0].guided_losses[0], rel=1e-4)
+    assert runs[1].train_losses[0] == pytest.approx(with_term)  # step 1 still guided
+    assert runs[1].train_losses[1] < runs[None].train_losses[1]  # step 2 no longer

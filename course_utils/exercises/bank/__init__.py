@@ -13,6 +13,7 @@ from . import (
     lesson_06,
     lesson_07,
     lesson_08,
+    lesson_09,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "lesson_06",
     "lesson_07",
     "lesson_08",
+    "lesson_09",
 ]
