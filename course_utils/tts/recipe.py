@@ -63,6 +63,7 @@ __all__ = [
     "train_synthesizer",
 ]
 
+
 @dataclass(frozen=True)
 class TTSProfile:
     """Lesson 09's sizes and thresholds in one profile (``get_profile().tts``)."""
