@@ -96,12 +96,13 @@ class TTSRecipe:
 
     Measured with ``TTSConfig.preset("fast")`` on `build_tts_data()` (one thread of a 2-core
     CPU, 1 December 2026). The guided loss (g = 0.1) aligns attention fast: validation focus
-    rate 0.87 by step 1,188. Intelligibility takes longer: lesson 08's recogniser's CER on
-    the test sentences (never seen in training) was 0.50 at step 1,296, 0.31 at 1,944, 0.20
-    at 2,592 and 0.065 at 3,888. The guided loss is then switched off (`guided_steps`): with
-    it on, attention is pulled towards the straight diagonal rather than onto the character
-    being said (on a 520-sentence set, 1,485 more steps gave CER 0.45 with it and 0.22
-    without). Focus falls from 0.87 to about 0.75 meanwhile; the diagonal mass stays at 0.99.
+    rate 0.85 at step 864, 0.87 by step 1,188. It is switched off after 1,500 steps
+    (`guided_steps`): left on, it pulls attention towards the straight diagonal rather than
+    onto the character being said (on a 520-sentence set, 1,485 more steps gave the
+    recogniser's CER 0.45 with it and 0.22 without). Intelligibility takes longer than
+    alignment: lesson 08's recogniser's CER on the test sentences (never seen in training)
+    was 0.50 at step 1,296, 0.31 at 1,944, 0.20 at 2,592, 0.065 at 3,888 and 0.028 at the
+    end (6,048), while the focus rate fell from 0.87 to about 0.75 (diagonal mass 0.99).
     Three times more sentences also helped: at about 2,500 steps, CER 0.20 with the 1,727
     training sentences against 0.29 with 520.
     """
