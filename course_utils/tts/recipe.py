@@ -100,11 +100,12 @@ class TTSRecipe:
     (`guided_steps`): left on, it pulls attention towards the straight diagonal rather than
     onto the character being said (on a 520-sentence set, 1,485 more steps gave the
     recogniser's CER 0.45 with it and 0.22 without). Intelligibility takes longer than
-    alignment: lesson 08's recogniser's CER on the test sentences (never seen in training)
-    was 0.50 at step 1,296, 0.31 at 1,944, 0.20 at 2,592, 0.065 at 3,888 and 0.028 at the
-    end (6,048), while the focus rate fell from 0.87 to about 0.75 (diagonal mass 0.99).
-    Three times more sentences also helped: at about 2,500 steps, CER 0.20 with the 1,727
-    training sentences against 0.29 with 520.
+    alignment: lesson 08's recogniser's CER on the test sentences (never seen in training;
+    `score_synthesizer` on saved snapshots of the one run) was 0.50 at step 1,296, 0.31 at
+    1,944, 0.20 at 2,592, 0.065 at 3,888 and 0.028 at the end (6,048), while the focus rate
+    fell from 0.87 to about 0.75 (diagonal mass 0.99). Three times more sentences also
+    helped: at about 2,500 steps, CER 0.20 with the 1,727 training sentences against 0.29
+    with 520.
     """
 
     epochs: int = 56  # passes over the training sentences (1,727 a pass: ~6,000 steps)
