@@ -20,7 +20,7 @@ from torch import nn
 from .core import atomic_write
 from .distributed import is_main_process
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+__all__ = ["load_checkpoint", "read_checkpoint", "save_checkpoint"]
 
 
 def _check_metadata(value: Any, where: str = "metadata") -> None:
@@ -89,6 +89,44 @@ def _shorten(keys: Iterable[str], limit: int = 5) -> str:
     return ", ".join(keys[:limit]) + more
 
 
+def read_checkpoint(path: str | Path, map_location: Any = "cpu") -> tuple[dict, dict]:
+    """The state dict and metadata of a checkpoint, without a model to load them into.
+
+    What a loader reads first when the metadata says which model to build (its config).
+
+    Args:
+        path: a file written by `save_checkpoint`, or a bare state dict.
+        map_location: where tensors are loaded (default "cpu").
+
+    Returns:
+        (state dict, metadata); the metadata is {} for a bare state dict.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: the file is corrupt or not a checkpoint.
+
+    Example:
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.gettempdir(), "linear.pt")
+        >>> path = save_checkpoint(target, nn.Linear(2, 1), overwrite=True, metadata={"a": 1})
+        >>> state, metadata = read_checkpoint(path)
+        >>> sorted(state), metadata
+        (['bias', 'weight'], {'a': 1})
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for damaged files
+        raise ValueError(f"{path} is corrupt or not a PyTorch checkpoint: {error}") from error
+    if isinstance(payload, dict) and "state_dict" in payload:
+        return payload["state_dict"], payload.get("metadata", {})
+    if isinstance(payload, dict) and all(isinstance(v, torch.Tensor) for v in payload.values()):
+        return payload, {}
+    raise ValueError(f"{path} is not a checkpoint: expected a state dict with tensors")
+
+
 def load_checkpoint(
     path: str | Path, model: nn.Module, map_location: Any = "cpu", strict: bool = True
 ) -> dict:
@@ -121,19 +159,7 @@ def load_checkpoint(
 
     Notebook: 06_audio_classification.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # torch raises several types for damaged files
-        raise ValueError(f"{path} is corrupt or not a PyTorch checkpoint: {error}") from error
-    if isinstance(payload, dict) and "state_dict" in payload:
-        state, metadata = payload["state_dict"], payload.get("metadata", {})
-    elif isinstance(payload, dict) and all(isinstance(v, torch.Tensor) for v in payload.values()):
-        state, metadata = payload, {}
-    else:
-        raise ValueError(f"{path} is not a checkpoint: expected a state dict with tensors")
+    state, metadata = read_checkpoint(path, map_location)
     expected = model.state_dict()
     missing, unexpected = expected.keys() - state.keys(), state.keys() - expected.keys()
     if strict and (missing or unexpected):

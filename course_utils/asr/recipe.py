@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from ..augment import FrequencyWarp, SpecAugment, SpecAugmentConfig
+from ..checkpoints import read_checkpoint
 from ..core import Profile, data_dir, get_profile, register_section
 from ..data import build_corpus
 from ..distributed import init_distributed, is_main_process
@@ -247,12 +248,12 @@ def _load(path: Path) -> tuple[Recognizer, dict]:
         raise FileNotFoundError(
             f"no recogniser at {path}; build it with `python -m course_utils.asr`"
         )
+    _, metadata = read_checkpoint(path)  # ValueError for a corrupt file
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        config = ASRConfig(**payload["metadata"]["config"])
-    except Exception as error:  # torch raises several types for damaged files
+        config = ASRConfig(**metadata["config"])
+    except (KeyError, TypeError, ValueError) as error:
         raise ValueError(
-            f"{path} is corrupt or not a recogniser saved by `build_checkpoints`: {error}"
+            f"{path} is not a recogniser saved by `build_checkpoints`: {error}"
         ) from error
     model = Recognizer(config)
     metadata = load_checkpoint(path, model)

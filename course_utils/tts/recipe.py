@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from ..asr import load_recognizer
+from ..checkpoints import read_checkpoint
 from ..core import data_dir, get_device, register_section
 from ..training import (
     History,
@@ -257,11 +258,7 @@ def _load(path: Path) -> tuple[Tacotron, dict]:
         raise FileNotFoundError(
             f"no synthesiser at {path}; build one with `python -m course_utils.tts`"
         )
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        metadata = payload["metadata"]
-    except Exception as error:  # torch raises several types for damaged files
-        raise ValueError(f"{path} is corrupt or not a checkpoint: {error}") from error
+    _, metadata = read_checkpoint(path)  # ValueError for a corrupt file
     if metadata.get("model") != "Tacotron":
         raise ValueError(
             f"{path} holds another model, not a synthesiser saved by `build_checkpoint` "
