@@ -35,6 +35,10 @@ from .decoding import (
     ctc_greedy_decode,
     ctc_log_likelihood,
 )
+from .inference import (
+    PAD_SECONDS,
+    recognizer_cer,
+)
 from .model import (
     ASRConfig,
     ASROutput,
@@ -98,6 +102,8 @@ __all__ = [
     "forced_align",
     "HOP_LENGTH",
     "Hypothesis",
+    "PAD_SECONDS",
+    "recognizer_cer",
     "load_recognizer",
     "log_mel_features",
     "long_digits_config",

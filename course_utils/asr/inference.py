@@ -3,7 +3,10 @@
 - `transcribe`: every utterance of a `FeatureSet` with greedy CTC, the greedy speller, or
   beam search (with CTC rescoring or joint decoding);
 - `score`: their character and word error rates;
-- `recognize`: one waveform at any sample rate, resampled to 16 kHz, to text.
+- `recognize`: one waveform at any sample rate, resampled to 16 kHz, to text;
+- `recognizer_cer`: the CER of a list of waveforms that should say given texts, each padded
+  with `PAD_SECONDS` of silence first: lessons 09, 10 and 11 judge synthesised, decoded
+  and restored speech with it.
 
 These are public entry points: they check their input's values (lengths, NaN) once, which the
 model's `forward` leaves to them. `course_utils.asr.recipe` re-exports all three.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import time
 
 import torch
+import torch.nn.functional as F
 
 from ..audio import resample
 from ..core import check_features, check_sample_rate, check_waveform
@@ -25,9 +29,12 @@ from .decoding import attention_beam_search, attention_greedy_decode, ctc_greedy
 from .model import Recognizer
 from .tokenizer import CharTokenizer
 
-__all__ = ["DECODERS", "recognize", "score", "transcribe"]
+__all__ = ["DECODERS", "PAD_SECONDS", "recognize", "recognizer_cer", "score", "transcribe"]
 
 DECODERS = ("ctc", "attention", "beam")
+# The recogniser was trained on clips with silence around the speech: clips cut tight to the
+# speech (synthesised, or trimmed corpus audio) get this much silence on each side first.
+PAD_SECONDS = 0.25
 
 
 @torch.no_grad()
@@ -129,3 +136,32 @@ def recognize(
     data = FeatureSet.from_features([log_mel_features(waveform)], [""], tokenizer)
     device = next(model.parameters()).device
     return transcribe(model, data, decoder, device)[0]
+
+
+def recognizer_cer(
+    recognizer: Recognizer,
+    texts: list[str],
+    waveforms: list[torch.Tensor],
+    sample_rate: int = 16000,
+    pad_seconds: float = PAD_SECONDS,
+) -> tuple[float, list[str]]:
+    """The recogniser's character error rate on `waveforms`, which should say `texts`.
+
+    Args:
+        recognizer: e.g. ``course_utils.asr.load_recognizer()[0]``.
+        texts: what each waveform should say.
+        waveforms: (time,) each, at `sample_rate`.
+        pad_seconds: silence added on each side of every clip first.
+
+    Returns:
+        the CER over all of them (total edits / total characters) and the transcripts.
+    """
+    if len(texts) != len(waveforms) or not texts:
+        raise ValueError(
+            f"expected one waveform per text (at least one), got {len(waveforms)} waveforms "
+            f"for {len(texts)} texts"
+        )
+    pad = int(pad_seconds * sample_rate)
+    heard = [recognize(recognizer, F.pad(torch.as_tensor(w, dtype=torch.float32), (pad, pad)),
+                       sample_rate) for w in waveforms]  # fmt: skip
+    return error_rate(texts, heard), heard

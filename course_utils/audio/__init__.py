@@ -3,11 +3,13 @@
 `io`: load and save through soundfile, resample (and the one polyphase filter the corpus
 resamples with), mono, normalise, play. `features`:
 log-mel, MFCC and deltas on torchaudio's transforms, and the per-clip standardisation.
+`quality`: STOI, wideband PESQ, SI-SDR and the log-mel distance of processed speech against
+the clean original (lessons 10 and 11).
 
 Notebook: 05_audio_features_and_data.
 """
 
-from . import features, io
+from . import features, io, quality
 from .features import (
     MFCC,
     LogMel,
@@ -28,24 +30,31 @@ from .io import (
     save_audio,
     to_mono,
 )
+from .quality import mel_distance, pesq_wb, quality_scores, si_sdr, stoi
 
 __all__ = [
     "features",
     "io",
+    "quality",
     "deltas",
     "frame_lengths",
     "load_audio",
     "log_mel_spectrogram",
     "LogMel",
+    "mel_distance",
     "MFCC",
     "mfcc",
     "normalize",
     "num_frames",
+    "pesq_wb",
     "play",
+    "quality_scores",
     "resample",
     "resampling_filter",
     "rms_db",
     "save_audio",
+    "si_sdr",
     "standardize",
+    "stoi",
     "to_mono",
 ]

@@ -10,6 +10,9 @@ while the synthesiser speaks from the first frame to the last: every clip is pad
 `PAD_SECONDS` of silence on each side before recognition (without it, even the true audio
 is misheard: CER 0.33 instead of 0.00, measured on the test sentences).
 
+(`recognizer_cer` and `PAD_SECONDS` live with the recogniser, `course_utils.asr`; lesson 10
+uses them too.)
+
 Three CERs on the same sentences separate the losses: the voice itself (the corpus audio),
 the vocoder (Griffin-Lim of the true mels), and the synthesiser (Griffin-Lim of its mels).
 
@@ -19,11 +22,9 @@ Notebook: 09_speech_synthesis.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from ..asr import Recognizer, recognize
+from ..asr import PAD_SECONDS, Recognizer, recognizer_cer
 from ..data import in_grammar
-from ..metrics import error_rate
 from .alignment import alignment_jumps, focus_rate
 from .data import TTSDataConfig, TTSDataset, speak
 from .inference import synthesize
@@ -31,9 +32,6 @@ from .model import Tacotron
 from .vocoder import mel_to_waveform
 
 __all__ = ["PAD_SECONDS", "judged", "recognizer_cer", "score_synthesizer"]
-
-PAD_SECONDS = 0.25  # silence added on each side of a clip before the recogniser hears it
-
 
 def judged(texts: list[str]) -> list[int]:
     """Indices of the texts the recogniser can judge (digit strings and command sentences).
@@ -43,35 +41,6 @@ def judged(texts: list[str]) -> list[int]:
         [0, 2]
     """
     return [i for i, text in enumerate(texts) if in_grammar(text)]
-
-
-def recognizer_cer(
-    recognizer: Recognizer,
-    texts: list[str],
-    waveforms: list[torch.Tensor],
-    sample_rate: int = 16000,
-    pad_seconds: float = PAD_SECONDS,
-) -> tuple[float, list[str]]:
-    """The recogniser's character error rate on `waveforms`, which should say `texts`.
-
-    Args:
-        recognizer: e.g. ``course_utils.asr.load_recognizer()[0]``.
-        texts: what each waveform should say.
-        waveforms: (time,) each, at `sample_rate`.
-        pad_seconds: silence added on each side of every clip first.
-
-    Returns:
-        the CER over all of them (total edits / total characters) and the transcripts.
-    """
-    if len(texts) != len(waveforms) or not texts:
-        raise ValueError(
-            f"expected one waveform per text (at least one), got {len(waveforms)} waveforms "
-            f"for {len(texts)} texts"
-        )
-    pad = int(pad_seconds * sample_rate)
-    heard = [recognize(recognizer, F.pad(torch.as_tensor(w, dtype=torch.float32), (pad, pad)),
-                       sample_rate) for w in waveforms]  # fmt: skip
-    return error_rate(texts, heard), heard
 
 
 def score_synthesizer(

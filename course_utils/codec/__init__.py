@@ -1,0 +1,106 @@
+"""Lesson 10: neural audio compression, from an autoencoder to residual vector quantisation.
+
+`quantize`: vector quantisation and residual VQ (k-means start, EMA updates, dead-code
+restarts, commitment loss, straight-through gradients) and codebook use. `model`: the codec
+(`Codec`: strided conv encoder, optional latent transformers, residual VQ, an inverse-STFT
+or a mirrored conv decoder) and bitrate arithmetic. `losses`: multi-resolution STFT and
+log-mel losses. `data`: clean corpus speech and random training crops. `baselines`: mu-law,
+Opus and MP3 through soundfile. `inference`: `compress` / `decompress` at a chosen bitrate.
+`evaluation`: quality measures per system and bitrate (`rate_distortion`). `recipe`:
+`CodecRecipe`, `train_codec` and the shipped checkpoint (`load_codec`;
+``python -m course_utils.codec`` rebuilds it).
+
+Notebook: 10_neural_audio_compression.
+"""
+
+from . import baselines, data, evaluation, inference, losses, model, quantize, recipe
+from .baselines import (
+    CLASSIC_CODECS,
+    ClassicCodec,
+    check_codec_support,
+    classic_roundtrip,
+    estimate_delay,
+    mu_law_roundtrip,
+)
+from .data import CodecSpeech, RandomCrops, codec_corpus_configs, load_codec_speech
+from .evaluation import codebook_use, codec_roundtrip, rate_distortion, score_clips
+from .inference import compress, decompress, served_bitrates, stages_for
+from .losses import MelLoss, MultiResolutionSTFTLoss, stft_magnitude
+from .model import (
+    DECODERS,
+    Codec,
+    CodecConfig,
+    Decoder,
+    Encoder,
+    LatentTransformer,
+    STFTDecoder,
+    bitrate,
+)
+from .quantize import ResidualVQ, VectorQuantizer, codebook_usage, kmeans, nearest_code
+from .recipe import (
+    CHECKPOINT_DIR,
+    CodecProfile,
+    CodecRecipe,
+    build_checkpoint,
+    checkpoint_path,
+    codec_loss,
+    load_codec,
+    save_codec,
+    test_clips,
+    train_codec,
+)
+
+__all__ = [
+    "baselines",
+    "data",
+    "evaluation",
+    "inference",
+    "losses",
+    "model",
+    "quantize",
+    "recipe",
+    "bitrate",
+    "build_checkpoint",
+    "check_codec_support",
+    "CHECKPOINT_DIR",
+    "checkpoint_path",
+    "CLASSIC_CODECS",
+    "classic_roundtrip",
+    "ClassicCodec",
+    "codebook_usage",
+    "codebook_use",
+    "Codec",
+    "codec_corpus_configs",
+    "codec_loss",
+    "codec_roundtrip",
+    "CodecConfig",
+    "CodecProfile",
+    "CodecRecipe",
+    "CodecSpeech",
+    "compress",
+    "decompress",
+    "Decoder",
+    "DECODERS",
+    "Encoder",
+    "estimate_delay",
+    "kmeans",
+    "LatentTransformer",
+    "load_codec",
+    "load_codec_speech",
+    "MelLoss",
+    "mu_law_roundtrip",
+    "MultiResolutionSTFTLoss",
+    "nearest_code",
+    "RandomCrops",
+    "rate_distortion",
+    "ResidualVQ",
+    "save_codec",
+    "score_clips",
+    "served_bitrates",
+    "stages_for",
+    "STFTDecoder",
+    "stft_magnitude",
+    "test_clips",
+    "train_codec",
+    "VectorQuantizer",
+]

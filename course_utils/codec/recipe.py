@@ -1,0 +1,287 @@
+"""How lesson 10's codec is trained, and the one the course ships.
+
+- `CodecRecipe`: the training settings (frozen), stored whole in every checkpoint;
+- `codec_loss`: multi-resolution STFT + log-mel + commitment, one quantiser depth per batch;
+- `train_codec`: the training loop (`course_utils.fit`, AdamW with one cycle);
+- `load_codec` / `build_checkpoint`: the codec shipped with the course (package data of
+  `course_utils.codec`, found with `importlib.resources`) and what rebuilds it;
+- `main`: ``python -m course_utils.codec`` rebuilds it into the data folder
+  (``data/checkpoints/``), or where ``--folder`` says;
+- `CodecProfile`: the lesson's sizes and thresholds (``get_profile().codec``).
+
+Quantiser dropout (Zeghidour et al. 2021): every batch draws how many residual-VQ stages
+it uses from `n_q_choices`, so one model learns to decode 1.5, 3 and 6 kbps.
+
+Shapes: B batch, S samples, Q stages, T frames.
+
+Notebook: 10_neural_audio_compression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from ..checkpoints import read_checkpoint
+from ..core import data_dir, get_device, get_profile, register_section
+from ..training import History, TrainConfig, adamw_one_cycle, fit, load_checkpoint, save_checkpoint
+from .data import CodecSpeech, RandomCrops, load_codec_speech
+from .losses import MelLoss, MultiResolutionSTFTLoss
+from .model import Codec, CodecConfig
+
+__all__ = [
+    "CHECKPOINT_DIR",
+    "CHECKPOINT_NAME",
+    "CodecProfile",
+    "CodecRecipe",
+    "build_checkpoint",
+    "checkpoint_path",
+    "codec_loss",
+    "load_codec",
+    "main",
+    "save_codec",
+    "test_clips",
+    "train_codec",
+]
+
+CHECKPOINT_NAME = "codec.pt"
+
+
+@dataclass(frozen=True)
+class CodecRecipe:
+    """Training settings of the shipped codec (a run of about an hour on a 2-core CPU)."""
+
+    preset: str = "small"  # CodecConfig.preset
+    transformer_layers: int = 2  # the attention variant ships; 0 trains the conv-only one
+    epochs: int = 45
+    batches_per_epoch: int = 100
+    batch_size: int = 8  # crops per batch
+    crop_seconds: float = 1.0
+    learning_rate: float = 1e-3  # peak of the one-cycle schedule
+    warmup: float = 0.05  # share of the steps warming up
+    grad_clip: float = 1.0
+    n_q_choices: tuple[int, ...] = (3, 6, 12)  # quantiser dropout: 1.5, 3 and 6 kbps
+    autoencoder_steps: int = 400  # first steps without the quantiser (see CodecLoss)
+    mel_weight: float = 1.0
+    commitment_weight: float = 1.0
+    validation_crops: int = 32
+    seed: int = 0
+
+    def config(self) -> CodecConfig:
+        return CodecConfig.preset(self.preset, transformer_layers=self.transformer_layers)
+
+
+class CodecLoss(torch.nn.Module):
+    """Reconstruction (multi-resolution STFT + weighted log-mel) plus weighted commitment,
+    with a random number of stages (`n_q_choices`) in training and all of them in eval.
+
+    The first `autoencoder_steps` training calls skip the quantiser: an untrained encoder's
+    latents carry next to nothing, and codebooks initialised on them by k-means collapse onto
+    a few codes. After those steps the codebooks start from k-means of informative latents.
+    """
+
+    def __init__(self, recipe: CodecRecipe, sample_rate: int = 16_000):
+        super().__init__()
+        self.recipe = recipe
+        self.stft, self.mel = MultiResolutionSTFTLoss(), MelLoss(sample_rate)
+        self.steps = 0  # training calls so far
+
+    def forward(self, model: Codec, batch: torch.Tensor, n_q: int | None = None) -> torch.Tensor:
+        quantize = True
+        if model.training:
+            quantize = self.steps >= self.recipe.autoencoder_steps
+            self.steps += 1
+        if n_q is None and model.training:
+            choices = self.recipe.n_q_choices
+            n_q = choices[int(torch.randint(len(choices), ()))]
+        output, _, commitment = model(batch, n_q, quantize)
+        reconstruction = self.stft(output, batch) + self.recipe.mel_weight * self.mel(output, batch)
+        return reconstruction + self.recipe.commitment_weight * commitment
+
+
+def codec_loss(recipe: CodecRecipe, sample_rate: int = 16_000) -> CodecLoss:
+    """The loss `train_codec` minimises, as ``loss(model, batch[, n_q])``."""
+    return CodecLoss(recipe, sample_rate)
+
+
+def train_codec(
+    model: Codec,
+    train: CodecSpeech,
+    validation: CodecSpeech,
+    recipe: CodecRecipe = CodecRecipe(),
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> History:
+    """Train `model` on random crops of `train`; after every epoch the validation loss
+    (all stages) on fixed crops of `validation`."""
+    samples = int(recipe.crop_seconds * model.config.sample_rate)
+    loader = RandomCrops(train, samples, recipe.batch_size, recipe.batches_per_epoch, recipe.seed)
+    held_out = list(RandomCrops(validation, samples, recipe.validation_crops, 1, recipe.seed + 1))
+    loss = codec_loss(recipe, model.config.sample_rate).to(device)
+    config = TrainConfig(epochs=recipe.epochs, learning_rate=recipe.learning_rate,
+                         grad_clip=recipe.grad_clip, seed=recipe.seed)  # fmt: skip
+    optimizer, scheduler = adamw_one_cycle(model, config, len(loader), pct_start=recipe.warmup)
+    return fit(model, loader, loss, config, device, held_out, optimizer=optimizer,
+               scheduler=scheduler, progress=progress)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- checkpoint
+
+
+@dataclass(frozen=True)
+class CodecProfile:
+    """Lesson 10's sizes and thresholds in one profile (``get_profile().codec``)."""
+
+    eval_clips: int  # test clips (unseen voices) every system is scored on
+    demo_steps: int  # steps of the lesson's own short training runs (tiny codec)
+    demo_min_gain_db: float  # its mel distance falls at least this much below an untrained one
+    min_stoi_6kbps: float  # the shipped codec's STOI at 6 kbps, at least
+    min_stoi_1_5kbps: float  # ... at 1.5 kbps
+    min_codebook_use: float  # share of the codes every stage uses on the test clips
+    max_cer_ratio: float  # CER at 6 kbps over the CER of the originals, at most
+
+
+# Shipped-codec thresholds: what the full profile measures on 100 clips, with margins for
+# the CI profile's 12 clips (fewer clips: a noisier mean).
+register_section(
+    "codec",
+    full=CodecProfile(eval_clips=100, demo_steps=300, demo_min_gain_db=3.0, min_stoi_6kbps=0.9,
+                      min_stoi_1_5kbps=0.8, min_codebook_use=0.8, max_cer_ratio=1.5),
+    ci=CodecProfile(eval_clips=12, demo_steps=60, demo_min_gain_db=1.0, min_stoi_6kbps=0.88,
+                    min_stoi_1_5kbps=0.78, min_codebook_use=0.8, max_cer_ratio=2.0),
+)  # fmt: skip
+
+# The shipped codec: package data of course_utils.codec (pyproject's package-data), found
+# through importlib.resources so that a wheel finds it as an editable install does.
+CHECKPOINT_DIR = Path(str(resources.files(__package__) / "checkpoints"))
+
+
+def checkpoint_path() -> Path:
+    """Where the shipped codec lives (package data of `course_utils.codec`)."""
+    return CHECKPOINT_DIR / CHECKPOINT_NAME
+
+
+def load_codec(path: str | Path | None = None) -> tuple[Codec, dict]:
+    """The shipped (or any saved) codec in eval mode, and its metadata (recipe, scores).
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: a corrupt file, or a checkpoint of another model.
+    """
+    if path is None:
+        shipped = resources.files(__package__).joinpath("checkpoints", CHECKPOINT_NAME)
+        with resources.as_file(shipped) as file:  # a real file even from a zipped install
+            return _load(Path(file))
+    return _load(Path(path))
+
+
+def _load(path: Path) -> tuple[Codec, dict]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no codec at {path}; build one with `python -m course_utils.codec`"
+        )
+    _, metadata = read_checkpoint(path)  # ValueError for a corrupt file
+    if metadata.get("model") != "Codec":
+        raise ValueError(
+            f"{path} holds another model, not a codec saved by `build_checkpoint` "
+            "(its metadata does not say model='Codec')"
+        )
+    model = Codec(
+        CodecConfig(**{**metadata["config"], "strides": tuple(metadata["config"]["strides"])})
+    )
+    load_checkpoint(path, model)  # half-precision weights are cast back to float32
+    return model.eval(), metadata
+
+
+def save_codec(path: str | Path, model: Codec, metadata: dict, overwrite: bool = False) -> Path:
+    """Save `model` in half precision (half the size; the codec sounds the same) with
+    `metadata` (its config is added), atomically; FileExistsError unless `overwrite`."""
+    half = Codec(model.config)
+    half.load_state_dict(model.state_dict())
+    metadata = {"model": "Codec", "config": asdict(model.config), **metadata}
+    return save_checkpoint(path, half.half(), overwrite=overwrite, metadata=metadata)
+
+
+def build_checkpoint(
+    path: str | Path | None = None,
+    recipe: CodecRecipe = CodecRecipe(),
+    overwrite: bool = False,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> Path:
+    """Train the course's codec from scratch, score it and save it (what ships).
+
+    The metadata records the config, the whole recipe (`dataclasses.asdict`), the training
+    time, the validation losses per epoch and the codec's scores on the full profile's
+    test clips (`rate_distortion` without the classic codecs, lesson 08's recogniser judging).
+
+    Args:
+        path: where to write; None (default) is ``cu.data_dir() / "checkpoints" /
+            "codec.pt"``. The shipped file is replaced only when told so: pass
+            ``checkpoint_path()`` (``--folder course_utils/codec/checkpoints``).
+        overwrite: replace an existing file (default False: FileExistsError).
+    """
+    from ..asr import load_recognizer
+    from .evaluation import codebook_use, rate_distortion
+
+    path = Path(path) if path is not None else data_dir() / "checkpoints" / CHECKPOINT_NAME
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+    profile = get_profile("full")
+    train, validation = (
+        load_codec_speech(profile, "train"),
+        load_codec_speech(profile, "validation"),
+    )
+    torch.manual_seed(recipe.seed)
+    model = Codec(recipe.config())
+    start = time.perf_counter()
+    history = train_codec(model, train, validation, recipe, device, progress)
+    seconds = time.perf_counter() - start
+    model.cpu().eval()
+    test = test_clips(profile)
+    metadata = {
+        "recipe": asdict(recipe),  # all of it: the run can be repeated from the file
+        "train_seconds": round(seconds, 1),
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+        "validation": [round(e["val_loss"], 4) for e in history.epochs],
+        "test": rate_distortion(model, test, recognizer=load_recognizer()[0], classic=False),
+        "codebook_use": codebook_use(model, test.waves),
+    }
+    save_codec(path, model, metadata, overwrite=overwrite)
+    if progress:
+        print(f"{path}: {seconds:.0f} s of training, test {metadata['test']}")
+    return path
+
+
+def test_clips(profile=None) -> CodecSpeech:
+    """The clips the lesson and the benchmark score on: `eval_clips` test utterances of
+    unseen voices, spread evenly over the digit strings and the command sentences."""
+    profile = profile or get_profile()
+    speech = load_codec_speech(get_profile("full"), "test")
+    picks = torch.linspace(0, len(speech) - 1, profile.codec.eval_clips).round().long().tolist()
+    return CodecSpeech([speech.waves[i] for i in picks], [speech.texts[i] for i in picks],
+                       speech.sample_rate)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> Path:
+    """``python -m course_utils.codec``: rebuild lesson 10's codec (about an hour on 2 cores)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.codec",
+        description="Rebuild lesson 10's codec (the shipped one is "
+        "course_utils/codec/checkpoints/codec.pt).",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument(
+        "--folder", default=None, help="where to write it (default: the data folder's checkpoints/)"
+    )
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best)")
+    args = parser.parse_args(argv)
+    device = get_device(args.device)  # also sets the CPU threads by the course's rule
+    folder = Path(args.folder) if args.folder else data_dir() / "checkpoints"
+    return build_checkpoint(folder / CHECKPOINT_NAME, overwrite=args.overwrite, device=device)
