@@ -23,6 +23,7 @@ BENCHMARKS = (
     "sed",
     "asr",
     "tts",
+    "codec",
     "threads",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 

@@ -21,7 +21,7 @@ Inputs are (time,) float waveforms of the same length and sample rate, the refer
 first, as in `pystoi` and `pesq`. Bad input (other shapes, lengths, rates, silence,
 NaN) raises ValueError with what was expected.
 
-Notebook: 10_neural_audio_compression (and 11_gan_audio_restoration).
+Notebook: 10_neural_audio_compression (lesson 11 will use it too).
 """
 
 from __future__ import annotations

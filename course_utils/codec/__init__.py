@@ -2,18 +2,30 @@
 
 `quantize`: vector quantisation and residual VQ (k-means start, EMA updates, dead-code
 restarts, commitment loss, straight-through gradients) and codebook use. `model`: the codec
-(`Codec`: strided conv encoder, optional latent transformers, residual VQ, an inverse-STFT
-or a mirrored conv decoder) and bitrate arithmetic. `losses`: multi-resolution STFT and
-log-mel losses. `data`: clean corpus speech and random training crops. `baselines`: mu-law,
-Opus and MP3 through soundfile. `inference`: `compress` / `decompress` at a chosen bitrate.
-`evaluation`: quality measures per system and bitrate (`rate_distortion`). `recipe`:
-`CodecRecipe`, `train_codec` and the shipped checkpoint (`load_codec`;
-``python -m course_utils.codec`` rebuilds it).
+(`Codec`: encoder, optional latent transformers, residual VQ, decoder) and bitrate
+arithmetic. `spectral`: the STFT encoder and the magnitude decoder with Griffin-Lim (the
+shipped codec's ends); `conv`: SoundStream's strided waveform encoder and its mirrored
+decoder. `losses`: log-magnitude, multi-resolution STFT and log-mel losses. `data`: clean
+corpus speech and random training crops. `baselines`: mu-law, Opus and MP3 through soundfile.
+`inference`: `compress` / `decompress` at a chosen bitrate. `evaluation`: quality measures
+per system and bitrate (`rate_distortion`). `recipe`: `CodecRecipe`, `train_codec` and the
+shipped checkpoints (`load_codec`; ``python -m course_utils.codec`` rebuilds them).
 
 Notebook: 10_neural_audio_compression.
 """
 
-from . import baselines, data, evaluation, inference, losses, model, quantize, recipe
+from . import (
+    baselines,
+    conv,
+    data,
+    evaluation,
+    inference,
+    losses,
+    model,
+    quantize,
+    recipe,
+    spectral,
+)
 from .baselines import (
     CLASSIC_CODECS,
     ClassicCodec,
@@ -22,26 +34,20 @@ from .baselines import (
     estimate_delay,
     mu_law_roundtrip,
 )
+from .conv import Decoder, Encoder
 from .data import CodecSpeech, RandomCrops, codec_corpus_configs, load_codec_speech
 from .evaluation import codebook_use, codec_roundtrip, rate_distortion, score_clips
 from .inference import compress, decompress, served_bitrates, stages_for
-from .losses import MelLoss, MultiResolutionSTFTLoss, stft_magnitude
-from .model import (
-    DECODERS,
-    Codec,
-    CodecConfig,
-    Decoder,
-    Encoder,
-    LatentTransformer,
-    STFTDecoder,
-    bitrate,
-)
+from .losses import LogMagnitudeLoss, MelLoss, MultiResolutionSTFTLoss, stft_magnitude
+from .model import DECODERS, ENCODERS, Codec, CodecConfig, LatentTransformer, bitrate
 from .quantize import ResidualVQ, VectorQuantizer, codebook_usage, kmeans, nearest_code
 from .recipe import (
     CHECKPOINT_DIR,
+    VARIANTS,
     CodecProfile,
     CodecRecipe,
     build_checkpoint,
+    checkpoint_name,
     checkpoint_path,
     codec_loss,
     load_codec,
@@ -49,9 +55,11 @@ from .recipe import (
     test_clips,
     train_codec,
 )
+from .spectral import ConvNeXtBlock, MagnitudeDecoder, STFTEncoder, griffin_lim, log_magnitude
 
 __all__ = [
     "baselines",
+    "conv",
     "data",
     "evaluation",
     "inference",
@@ -59,10 +67,12 @@ __all__ = [
     "model",
     "quantize",
     "recipe",
+    "spectral",
     "bitrate",
     "build_checkpoint",
     "check_codec_support",
     "CHECKPOINT_DIR",
+    "checkpoint_name",
     "checkpoint_path",
     "CLASSIC_CODECS",
     "classic_roundtrip",
@@ -78,15 +88,21 @@ __all__ = [
     "CodecRecipe",
     "CodecSpeech",
     "compress",
+    "ConvNeXtBlock",
     "decompress",
     "Decoder",
     "DECODERS",
     "Encoder",
+    "ENCODERS",
     "estimate_delay",
+    "griffin_lim",
     "kmeans",
     "LatentTransformer",
     "load_codec",
     "load_codec_speech",
+    "log_magnitude",
+    "LogMagnitudeLoss",
+    "MagnitudeDecoder",
     "MelLoss",
     "mu_law_roundtrip",
     "MultiResolutionSTFTLoss",
@@ -98,9 +114,10 @@ __all__ = [
     "score_clips",
     "served_bitrates",
     "stages_for",
-    "STFTDecoder",
+    "STFTEncoder",
     "stft_magnitude",
     "test_clips",
     "train_codec",
+    "VARIANTS",
     "VectorQuantizer",
 ]

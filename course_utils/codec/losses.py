@@ -1,4 +1,4 @@
-"""The codec's reconstruction losses: multi-resolution STFT and log-mel distances.
+"""The codec's reconstruction losses: spectra compared, not samples.
 
 A sample-by-sample loss (L1 on the waveform) punishes a decoder for every phase it does not
 reproduce exactly, though the ear barely hears phase; spectral losses compare magnitudes.
@@ -7,7 +7,11 @@ One STFT size trades time resolution for frequency resolution, so the loss sums 
 ||S - S'||_F / ||S||_F and the L1 distance of log magnitudes. A log-mel L1 distance weighs
 the frequencies as the ear does (EnCodec's reconstruction loss in frequency).
 
-Shapes: B batch, S samples; inputs (B, 1, S) or (B, S).
+`LogMagnitudeLoss` compares the log magnitudes a spectral decoder predicts with those of the
+input waveform, at the decoder's own STFT resolution: the L1 distance of the log magnitudes,
+the spectral convergence, and the L1 distance of log-mel spectrograms made from both.
+
+Shapes: B batch, S samples; inputs (B, 1, S) or (B, S); F bins, N STFT frames.
 
 Notebook: 10_neural_audio_compression.
 """
@@ -19,7 +23,7 @@ import torch.nn.functional as F
 import torchaudio
 from torch import nn
 
-__all__ = ["MelLoss", "MultiResolutionSTFTLoss", "stft_magnitude"]
+__all__ = ["LogMagnitudeLoss", "MelLoss", "MultiResolutionSTFTLoss", "stft_magnitude"]
 
 
 def stft_magnitude(wave: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor) -> torch.Tensor:
@@ -69,3 +73,31 @@ class MelLoss(nn.Module):
         out = self.mel(output.reshape(-1, output.shape[-1])).clamp(min=1e-5).log()
         ref = self.mel(target.reshape(-1, target.shape[-1])).clamp(min=1e-5).log()
         return F.l1_loss(out, ref)
+
+
+class LogMagnitudeLoss(nn.Module):
+    """Predicted log magnitudes (B, F, N) against the waveform (B, 1, S) they should match:
+    L1 of log magnitudes + spectral convergence + L1 of log-mel (64 bands), with the STFT
+    of `course_utils.codec.spectral` (centred frames, the last one dropped: N = S / hop)."""
+
+    def __init__(self, n_fft: int, hop: int, sample_rate: int = 16_000, n_mels: int = 64):
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+        fbanks = torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, 0.0, sample_rate / 2,
+                                                       n_mels, sample_rate)  # fmt: skip
+        self.register_buffer("fbanks", fbanks, persistent=False)  # (F, n_mels)
+
+    def target(self, wave: torch.Tensor) -> torch.Tensor:
+        """Waveform (B, 1, S) -> its log magnitudes (B, F, ceil(S / hop))."""
+        wave = F.pad(wave.reshape(-1, wave.shape[-1]), (0, -wave.shape[-1] % self.hop))
+        spectrum = torch.stft(wave, self.n_fft, self.hop, window=self.window, return_complex=True)
+        return spectrum.abs().clamp(min=1e-5).log()[..., :-1]
+
+    def forward(self, log_mag: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:
+        target = self.target(wave)
+        magnitude, reference = log_mag.clamp(max=10.0).exp(), target.exp()
+        convergence = torch.linalg.norm(reference - magnitude) / torch.linalg.norm(reference)
+        mel = (magnitude.transpose(1, 2) @ self.fbanks).clamp(min=1e-5).log()
+        mel_ref = (reference.transpose(1, 2) @ self.fbanks).clamp(min=1e-5).log()
+        return F.l1_loss(log_mag, target) + convergence + F.l1_loss(mel, mel_ref)

@@ -3,13 +3,16 @@
 import pytest
 import torch
 
-from course_utils.codec.model import Codec, CodecConfig, Decoder, Encoder, bitrate
+from course_utils.codec.conv import Decoder, Encoder
+from course_utils.codec.model import Codec, CodecConfig, bitrate
+from course_utils.codec.spectral import MagnitudeDecoder, STFTEncoder
 
 
-@pytest.fixture(scope="module")
-def tiny():
+@pytest.fixture(scope="module", params=["spectral", "conv"])
+def tiny(request):
     torch.manual_seed(0)
-    return Codec(CodecConfig.preset("tiny")).eval()
+    ends = {"spectral": {}, "conv": {"encoder": "conv", "decoder": "conv", "channels": 4}}
+    return Codec(CodecConfig.preset("tiny", **ends[request.param])).eval()
 
 
 def test_bitrate_formula():
@@ -23,9 +26,9 @@ def test_bitrate_formula():
 @pytest.mark.parametrize("samples", [320, 321, 1000, 3200, 4799])
 def test_round_trip_shapes_for_any_length(tiny, samples):
     wave = torch.randn(2, 1, samples) * 0.1
-    output, codes, _ = tiny(wave)
-    frames = -(-samples // tiny.config.hop)
-    assert output.shape == wave.shape
+    reconstruction, codes, _ = tiny(wave)
+    frames = max(2, -(-samples // tiny.config.hop))  # two frames at least
+    assert tiny.waveform(reconstruction, samples).shape == wave.shape
     assert codes.shape == (2, tiny.config.n_q, frames)
     assert tiny.encode(wave).shape == codes.shape
     assert tiny.decode(codes, samples).shape == wave.shape
@@ -35,35 +38,54 @@ def test_round_trip_shapes_for_any_length(tiny, samples):
 def test_encode_then_decode_equals_forward(tiny):
     wave = torch.randn(1, 1, 2000) * 0.1
     with torch.no_grad():
-        output, codes, _ = tiny(wave, n_q=2)
+        reconstruction, codes, _ = tiny(wave, n_q=2)
     assert torch.equal(tiny.encode(wave, n_q=2), codes)
-    assert torch.allclose(tiny.decode(codes, 2000), output, atol=1e-6)
+    expected = tiny.waveform(reconstruction, 2000)
+    assert torch.allclose(tiny.decode(codes, 2000), expected, atol=1e-5)
 
 
-def test_encoder_and_decoder_divide_and_multiply_by_the_hop():
-    config = CodecConfig.preset("tiny")
+def test_conv_encoder_and_decoder_divide_and_multiply_by_the_hop():
+    config = CodecConfig.preset("tiny", channels=4)
     z = Encoder(config)(torch.randn(3, 1, 320 * 7))
     assert z.shape == (3, config.latent_dim, 7)
     assert Decoder(config)(z).shape == (3, 1, 320 * 7)
+
+
+def test_spectral_ends_make_two_stft_frames_per_latent_frame():
+    config = CodecConfig.preset("tiny")
+    z = STFTEncoder(config)(torch.randn(3, 1, 320 * 7))
+    assert z.shape == (3, config.latent_dim, 7)
+    decoder = MagnitudeDecoder(config)
+    log_mag = decoder(z)
+    assert log_mag.shape == (3, config.n_fft // 2 + 1, 14)
+    assert decoder.waveform(log_mag).shape == (3, 1, 320 * 7)
 
 
 def test_transformer_variant_keeps_shapes_and_attends_over_frames():
     torch.manual_seed(0)
     codec = Codec(CodecConfig.preset("tiny", transformer_layers=1)).eval()
     wave = torch.randn(2, 1, 3200) * 0.1
-    assert codec(wave)[0].shape == wave.shape
+    assert codec.waveform(codec(wave)[0], 3200).shape == wave.shape
     z = codec.encoder(wave)
     _, weights = codec.encoder_attention(z, need_weights=True)
+    assert torch.equal(codec.encoder_attention(z), z)  # untrained: the identity (zero output layer)
     assert weights.shape == (2, codec.config.heads, 10, 10)
     assert torch.allclose(weights.sum(-1), torch.ones(2, codec.config.heads, 10))
 
 
-def test_gradients_reach_the_encoder_through_the_quantiser(tiny):
+def test_gradients_reach_the_encoder_through_the_quantiser():
     codec = Codec(CodecConfig.preset("tiny")).train()
     output, _, commitment = codec(torch.randn(2, 1, 640) * 0.1)
     (output.pow(2).mean() + commitment).backward()
-    first = codec.encoder.net[0].weight.grad
+    first = codec.encoder.project.weight.grad
     assert first is not None and first.abs().sum() > 0
+
+
+def test_unknown_ends_are_refused():
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        CodecConfig(encoder="mel")
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        CodecConfig(decoder="istft")
 
 
 def test_unknown_preset():

@@ -16,7 +16,8 @@ from course_utils.training import save_checkpoint
 
 def test_first_steps_skip_the_quantiser_then_kmeans_starts_it():
     torch.manual_seed(0)
-    recipe = CodecRecipe(preset="tiny", transformer_layers=0, autoencoder_steps=2)
+    recipe = CodecRecipe(preset="tiny", transformer_layers=0, autoencoder_steps=2,
+                         n_q_choices=(2, 4))
     codec, loss = Codec(recipe.config()).train(), codec_loss(recipe)
     batch = torch.randn(2, 1, 3200) * 0.1
     for _ in range(2):
@@ -28,7 +29,7 @@ def test_first_steps_skip_the_quantiser_then_kmeans_starts_it():
 
 def test_eval_loss_uses_every_stage_and_is_deterministic():
     torch.manual_seed(0)
-    recipe = CodecRecipe(preset="tiny", autoencoder_steps=0)
+    recipe = CodecRecipe(preset="tiny", autoencoder_steps=0, n_q_choices=(4,))
     codec, loss = Codec(recipe.config()), codec_loss(recipe)
     batch = torch.randn(2, 1, 3200) * 0.1
     codec.train()
@@ -63,3 +64,8 @@ def test_load_errors_are_explained(tmp_path):
     other = save_checkpoint(tmp_path / "other.pt", torch.nn.Linear(2, 2), metadata={"model": "X"})
     with pytest.raises(ValueError, match="another model"):
         load_codec(other)
+
+
+def test_stage_choices_beyond_the_codec_are_refused():
+    with pytest.raises(ValueError, match="between 1 and the codec's 4 stages"):
+        codec_loss(CodecRecipe(preset="tiny"))  # the default choices go up to 12 stages

@@ -14,6 +14,7 @@ from . import (
     lesson_07,
     lesson_08,
     lesson_09,
+    lesson_10,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "lesson_07",
     "lesson_08",
     "lesson_09",
+    "lesson_10",
 ]
