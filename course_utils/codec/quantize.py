@@ -160,6 +160,14 @@ class VectorQuantizer(nn.Module):
         return self.codebook[codes]
 
     @torch.no_grad()
+    def set_codebook(self, codebook: torch.Tensor, count: float = 1.0) -> None:
+        """Start from `codebook` (K, D) instead of k-means, each code with EMA count `count`."""
+        self.codebook.copy_(codebook)
+        self.cluster_size.fill_(count)
+        self.embed_sum.copy_(codebook * count)
+        self.initialized.fill_(True)
+
+    @torch.no_grad()
     def initialize(self, flat: torch.Tensor) -> None:
         """Data initialisation: the codebook becomes k-means centroids of `flat` (N, D)."""
         centroids, counts = kmeans(flat, self.codebook_size, self.kmeans_iterations)

