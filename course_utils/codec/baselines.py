@@ -42,7 +42,7 @@ def mu_law_roundtrip(wave: np.ndarray, bits: int = 8) -> np.ndarray:
 
     Example:
         >>> x = np.linspace(-1, 1, 5, dtype=np.float32)
-        >>> np.abs(mu_law_roundtrip(x) - x).max() < 0.02
+        >>> bool(np.abs(mu_law_roundtrip(x) - x).max() < 0.02)
         True
     """
     check_waveform(wave, "wave")

@@ -44,8 +44,9 @@ def compress(codec: Codec, wave, sample_rate: int, kbps: float) -> torch.Tensor:
     """A mono waveform (S,) -> codes (Q, T) int64, Q = the stages of `kbps`.
 
     Example:
+        >>> from course_utils.codec import CodecConfig
         >>> codec = Codec(CodecConfig.preset("tiny")).eval()
-        >>> compress(codec, np.zeros(16000, dtype=np.float32), 16000, kbps=1.0).shape
+        >>> compress(codec, np.zeros(16000, dtype=np.float32), 16000, kbps=0.8).shape
         torch.Size([2, 50])
     """
     n_q = stages_for(codec, kbps)
