@@ -24,6 +24,7 @@ BENCHMARKS = (
     "asr",
     "tts",
     "codec",
+    "restoration",
     "threads",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 

@@ -3,8 +3,8 @@
 `io`: load and save through soundfile, resample (and the one polyphase filter the corpus
 resamples with), mono, normalise, play. `features`:
 log-mel, MFCC and deltas on torchaudio's transforms, and the per-clip standardisation.
-`quality`: STOI, wideband PESQ, SI-SDR and the log-mel distance of processed speech against
-the clean original (lessons 10 and 11).
+`quality`: STOI, wideband PESQ, SI-SDR, the log-mel and log-spectral distances of processed
+speech against the clean original (lessons 10 and 11).
 
 Notebook: 05_audio_features_and_data.
 """
@@ -30,7 +30,7 @@ from .io import (
     save_audio,
     to_mono,
 )
-from .quality import mel_distance, pesq_wb, quality_scores, si_sdr, stoi
+from .quality import log_spectral_distance, mel_distance, pesq_wb, quality_scores, si_sdr, stoi
 
 __all__ = [
     "features",
@@ -40,6 +40,7 @@ __all__ = [
     "frame_lengths",
     "load_audio",
     "log_mel_spectrogram",
+    "log_spectral_distance",
     "LogMel",
     "mel_distance",
     "MFCC",

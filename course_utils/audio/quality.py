@@ -1,4 +1,4 @@
-"""Speech quality measures: STOI, wideband PESQ, SI-SDR and a log-mel distance.
+"""Speech quality measures: STOI, wideband PESQ, SI-SDR, log-mel and log-spectral distances.
 
 Lessons 10 (decoded speech) and 11 (restored speech) score a processed signal against the
 clean one it came from:
@@ -15,13 +15,17 @@ clean one it came from:
 - `mel_distance`: the mean absolute difference of the two log-mel spectrograms in dB
   (64 bands, 25 ms windows, 10 ms hop; quiet cells floored 80 dB below the reference's
   peak so silence does not dominate).
-- `quality_scores`: all four at once.
+- `log_spectral_distance`: LSD, the measure of the bandwidth-extension literature (NU-Wave,
+  AudioSR): per frame, the RMS over frequency bins of log10 P_ref - log10 P_est (power
+  spectrograms), averaged over frames; in log10 power ("bels", x10 for dB). With ``band=``
+  it looks at one band only, e.g. the restored 4-8 kHz of 8 -> 16 kHz extension.
+- `quality_scores`: STOI, PESQ, SI-SDR and mel distance at once.
 
 Inputs are (time,) float waveforms of the same length and sample rate, the reference
 first, as in `pystoi` and `pesq`. Bad input (other shapes, lengths, rates, silence,
 NaN) raises ValueError with what was expected.
 
-Notebook: 10_neural_audio_compression (lesson 11 will use it too).
+Notebook: 10_neural_audio_compression and 11_gan_audio_restoration.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ import numpy as np
 import torch
 import torchaudio
 
-from ..core import check_sample_rate, check_waveform
+from ..core import check_integer, check_number, check_sample_rate, check_waveform
 
-__all__ = ["mel_distance", "pesq_wb", "quality_scores", "si_sdr", "stoi"]
+__all__ = ["log_spectral_distance", "mel_distance", "pesq_wb", "quality_scores", "si_sdr", "stoi"]
+
+_LSD_FLOOR = 1e-8  # power floor of the log-spectral distance (NU-Wave, AudioSR)
 
 
 def _pair(reference, degraded) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +123,76 @@ def mel_distance(reference, degraded, sample_rate: int, floor_db: float = 80.0) 
     )
     floor = ref_db.max() - floor_db
     return float((ref_db.clamp(min=floor) - deg_db.clamp(min=floor)).abs().mean())
+
+
+def _band_bins(sample_rate: int, n_fft: int, band) -> torch.Tensor:
+    """Indices of the STFT bins with low_hz <= f < high_hz (all bins for band=None)."""
+    freqs = torch.arange(n_fft // 2 + 1, dtype=torch.float64) * sample_rate / n_fft
+    if band is None:
+        return torch.arange(freqs.numel())
+    if not isinstance(band, (tuple, list)) or len(band) != 2:
+        raise ValueError(f"band must be (low_hz, high_hz) or None, got {band!r}")
+    low, high = check_number(band[0], "band low_hz"), check_number(band[1], "band high_hz")
+    if not 0 <= low < high <= sample_rate / 2:
+        raise ValueError(
+            f"band must satisfy 0 <= low_hz < high_hz <= sample_rate / 2 = {sample_rate / 2:g} Hz,"
+            f" got {band!r}"
+        )
+    bins = torch.nonzero((freqs >= low) & (freqs < high)).flatten()
+    if bins.numel() == 0:
+        raise ValueError(
+            f"band {band!r} holds no STFT bin (bins are {sample_rate / n_fft:g} Hz apart); "
+            "widen it or raise n_fft"
+        )
+    return bins
+
+
+def log_spectral_distance(
+    reference, estimate, sample_rate: int, band=None, n_fft: int = 2048, hop: int = 512
+) -> float:
+    """Log-spectral distance (LSD) in log10 power units ("bels"; multiply by 10 for dB).
+
+    P = |STFT|^2 (Hann window, centred frames) floored at 1e-8; per frame,
+    sqrt(mean over the chosen bins of (log10 P_ref - log10 P_est)^2); then the mean over
+    frames, as in NU-Wave and AudioSR. 0 means identical spectra; a gain of 2 gives
+    log10(4) = 0.602 in every bin. It ignores phase entirely.
+
+    Args:
+        reference: the clean signal, (time,), at least `n_fft` samples.
+        estimate: the restored (or degraded) signal, (time,), the same length.
+        sample_rate: rate in Hz of both.
+        band: (low_hz, high_hz) to score only bins with low_hz <= f < high_hz, e.g.
+            (4000, 8000), the band that 8 -> 16 kHz extension must invent; None: all bins.
+        n_fft: STFT size in samples (default 2048, 128 ms at 16 kHz).
+        hop: STFT hop in samples (default 512).
+
+    Returns:
+        the LSD, a float >= 0.
+
+    Example:
+        >>> x = np.random.default_rng(0).standard_normal(16000)
+        >>> round(log_spectral_distance(x, 2 * x, 16000), 5)  # 2 log10(2)
+        0.60206
+
+    Notebook: 11_gan_audio_restoration.
+    """
+    reference, estimate = _pair(reference, estimate)
+    sample_rate = check_sample_rate(sample_rate)
+    n_fft, hop = check_integer(n_fft, "n_fft", minimum=2), check_integer(hop, "hop", minimum=1)
+    if len(reference) < n_fft:
+        raise ValueError(f"the signals need at least n_fft = {n_fft} samples, got {len(reference)}")
+    bins = _band_bins(sample_rate, n_fft, band)
+    window = torch.hann_window(n_fft, dtype=torch.float64)
+    log_power = [
+        torch.stft(torch.from_numpy(w), n_fft, hop, window=window, center=True, return_complex=True)
+        .abs()
+        .square()
+        .clamp(min=_LSD_FLOOR)
+        .log10()[bins]
+        for w in (reference, estimate)
+    ]  # each (bins, frames)
+    per_frame = (log_power[0] - log_power[1]).square().mean(dim=0).sqrt()
+    return float(per_frame.mean())
 
 
 def quality_scores(reference, degraded, sample_rate: int = 16_000) -> dict[str, float]:

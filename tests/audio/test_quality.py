@@ -1,9 +1,18 @@
-"""course_utils.audio.quality: STOI, PESQ, SI-SDR and mel distance, and their errors."""
+"""course_utils.audio.quality: STOI, PESQ, SI-SDR, mel and log-spectral distances, errors."""
 
 import numpy as np
 import pytest
+import torch
+import torchaudio.functional as AF
 
-from course_utils.audio.quality import mel_distance, pesq_wb, quality_scores, si_sdr, stoi
+from course_utils.audio.quality import (
+    log_spectral_distance,
+    mel_distance,
+    pesq_wb,
+    quality_scores,
+    si_sdr,
+    stoi,
+)
 from course_utils.data import synthesize
 
 
@@ -55,3 +64,40 @@ def test_bad_input_is_explained(speech):
         mel_distance(speech, np.full_like(speech, np.nan), 16000)
     with pytest.raises(ValueError, match=r"\(time,\)"):
         stoi(np.stack([speech, speech]), np.stack([speech, speech]), 16000)
+
+
+def test_log_spectral_distance_of_a_signal_with_itself_is_zero(speech):
+    assert log_spectral_distance(speech, speech, 16000) == 0.0
+    assert log_spectral_distance(speech, speech, 16000, band=(4000, 8000)) == 0.0
+
+
+def test_log_spectral_distance_hand_worked_case():
+    # 2x has 4x the power in every bin: |log10 P - log10 4P| = log10 4 = 2 log10 2 everywhere.
+    x = np.random.default_rng(0).standard_normal(16000)
+    expected = 2 * np.log10(2)
+    assert expected == pytest.approx(0.60206, abs=1e-5)
+    assert log_spectral_distance(x, 2 * x, 16000) == pytest.approx(expected, abs=1e-6)
+    band = log_spectral_distance(x, 2 * x, 16000, band=(1000, 3000), n_fft=512, hop=128)
+    assert band == pytest.approx(expected, abs=1e-6)
+
+
+def test_log_spectral_distance_sees_the_lost_high_band(speech):
+    low = AF.resample(torch.from_numpy(speech), 16000, 8000)
+    limited = AF.resample(low, 8000, 16000)[: speech.size].numpy()
+    high_band = log_spectral_distance(speech, limited, 16000, band=(4000, 8000))
+    low_band = log_spectral_distance(speech, limited, 16000, band=(0, 3500))
+    assert high_band > 1.0 and low_band < 0.1 and high_band > 10 * low_band
+    full = log_spectral_distance(speech, limited, 16000)
+    assert low_band < full < high_band
+
+
+def test_log_spectral_distance_bad_band_is_explained(speech):
+    for band in [(4000, 9000), (-1, 4000), (5000, 4000), (4000, 4000)]:
+        with pytest.raises(ValueError, match="sample_rate / 2 = 8000 Hz"):
+            log_spectral_distance(speech, speech, 16000, band=band)
+    with pytest.raises(ValueError, match="no STFT bin"):
+        log_spectral_distance(speech, speech, 16000, band=(1001, 1005))
+    with pytest.raises(ValueError, match="low_hz, high_hz"):
+        log_spectral_distance(speech, speech, 16000, band=4000)
+    with pytest.raises(ValueError, match="same length"):
+        log_spectral_distance(speech, speech[:-1], 16000)
