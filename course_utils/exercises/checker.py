@@ -13,7 +13,7 @@ notebooks with empty exercises run clean in CI. ``check(..., raise_on_failure=Tr
 `ExerciseFailed` instead, for tests. ``verify(name)`` proves that the check accepts the
 reference and gives each listed mistake its own hint, without showing the solution.
 
-Every exercise of lessons 00-10 lives in ``course_utils.exercises.bank``; they register
+Every exercise of lessons 00-11 lives in ``course_utils.exercises.bank``; they register
 themselves the first time the registry is used, and ``register`` adds more.
 
 Notebook: 00_welcome_and_setup (section "Exercises that check themselves").

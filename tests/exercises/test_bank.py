@@ -16,7 +16,7 @@ from course_utils.exercises import check, get_exercise, solution, verify
 from course_utils.exercises._compare import describe, difference
 
 NAMES = exercises.list_exercises()
-LESSONS = [f"{n:02d}" for n in range(11)]
+LESSONS = [f"{n:02d}" for n in range(12)]
 DIAGNOSTICS = [
     pytest.param(name, i, id=f"{name}-{i}")
     for name in NAMES
@@ -48,7 +48,8 @@ def test_every_lesson_has_exercises_in_the_bank():
         "05.power_to_db", "05.time_mask", "06.masked_mean_pool", "06.attended_span",
         "06.mix_at_snr", "07.frame_labels", "07.median_filter", "07.runs", "07.collar_match",
         "08.wer", "08.count_paths", "08.min_frames", "09.guided_weights", "09.focus_rate",
-        "09.stop_step", "10.bitrate", "10.nearest_code", "10.residual_codes",
+        "09.stop_step", "10.bitrate", "10.nearest_code", "10.residual_codes", "11.snr_gain",
+        "11.lsgan_losses", "11.wiener_gain",
     }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from . import (
     lesson_08,
     lesson_09,
     lesson_10,
+    lesson_11,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "lesson_08",
     "lesson_09",
     "lesson_10",
+    "lesson_11",
 ]
