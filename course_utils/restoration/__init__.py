@@ -26,7 +26,7 @@ from . import (
     recipe,
 )
 from .baselines import sinc_upsample, spectral_subtraction, wiener_filter
-from .data import PairBatches, load_clean_speech, test_pairs
+from .data import PairBatches, load_clean_speech, test_pairs, test_speech
 from .degrade import NOISE_KINDS, Degradation, band_limit, make_noise
 from .discriminators import (
     Discriminators,
@@ -64,8 +64,8 @@ __all__ = [
     "checkpoint_path", "discriminator_loss", "feature_matching_loss",
     "generator_loss", "load_clean_speech", "load_restorer", "make_noise", "reconstruction_loss",
     "restore", "restore_all", "save_restorer", "score_pairs", "sinc_upsample",
-    "spectral_subtraction", "test_pairs", "train_restorer", "train_step", "validation_score",
-    "wiener_filter",
+    "spectral_subtraction", "test_pairs", "test_speech", "train_restorer", "train_step",
+    "validation_score", "wiener_filter",
     # modules
     "baselines", "data", "degrade", "discriminators", "evaluation", "gan", "inference",
     "losses", "model", "recipe",

@@ -6,6 +6,7 @@ noises at new SNRs. Test pairs are drawn once from a fixed seed, whole utterance
 voices of the test split.
 
 - `load_clean_speech`: one split's clean utterances (cached corpus);
+- `test_speech`: the test utterances every system is scored on (lesson 10's test clips);
 - `PairBatches`: an epoch of random one-second crops, each damaged afresh;
 - `test_pairs`: fixed (damaged, clean, info) triples for scoring.
 
@@ -20,10 +21,11 @@ import numpy as np
 import torch
 
 from ..codec.data import CodecSpeech, load_codec_speech
+from ..codec.recipe import test_clips
 from ..core import Profile
 from .degrade import Degradation, degrade
 
-__all__ = ["PairBatches", "load_clean_speech", "test_pairs"]
+__all__ = ["PairBatches", "load_clean_speech", "test_pairs", "test_speech"]
 
 _MIN_RMS = 1e-3  # a crop quieter than this is a pause: no SNR can be defined on it
 
@@ -31,6 +33,13 @@ _MIN_RMS = 1e-3  # a crop quieter than this is a pause: no SNR can be defined on
 def load_clean_speech(profile: Profile, split: str, progress: bool = False) -> CodecSpeech:
     """The clean utterances of `split` ("train", "validation" or "test")."""
     return load_codec_speech(profile, split, progress=progress)
+
+
+def test_speech(profile: Profile) -> CodecSpeech:
+    """The clean test utterances (voices never heard in training) that lessons 10 and 11
+    score on: half digit strings, half command sentences. Only the test split is generated,
+    so this is quick."""
+    return test_clips(profile)
 
 
 def _pair(clean: np.ndarray, degradation: Degradation, rng, voices) -> tuple:
@@ -80,8 +89,8 @@ class PairBatches:
 
 
 def test_pairs(speech: CodecSpeech, degradation: Degradation, count: int, seed: int = 1234):
-    """`count` fixed (damaged, clean, info) triples of whole utterances (the first `count`
-    utterances, spread over the split's voices by the corpus order); babble from the split.
+    """`count` fixed (damaged, clean, info) triples of whole utterances, drawn at random
+    (from `seed`) among the split's; babble from the split's other utterances.
     info holds the noise kind and SNR (denoising) and the utterance's transcript."""
     if not 0 < count <= len(speech):
         raise ValueError(f"count must be between 1 and {len(speech)} utterances, got {count}")

@@ -72,6 +72,8 @@ def train_step(generator: Restorer, damaged: torch.Tensor, clean: torch.Tensor,
             f"damaged and clean must both be (batch, samples), got {tuple(damaged.shape)} "
             f"and {tuple(clean.shape)}"
         )
+    if discriminators is not None and discriminator_optimizer is None:
+        raise ValueError("discriminators need their own optimizer: pass discriminator_optimizer")
     restored = generator(damaged)
     real, fake = _window(clean, restored, critic_window)
     log = {}

@@ -210,16 +210,16 @@ def checkpoint_path(variant: str = "denoiser") -> Path:
 
 
 def load_restorer(variant: str = "denoiser", path: str | Path | None = None):
-    """A shipped (or any saved) generator in eval mode, and its metadata (recipe, scores).
+    """A shipped generator (`variant`), or the one saved at `path`, in eval mode, and its
+    metadata (recipe, training history).
 
     Raises:
         FileNotFoundError: no file at `path`.
         ValueError: an unknown variant, a corrupt file, a checkpoint of another model.
     """
+    name = f"{_check_variant(variant)}.pt"
     if path is None:
-        shipped = resources.files(__package__).joinpath(
-            "checkpoints", f"{_check_variant(variant)}.pt"
-        )
+        shipped = resources.files(__package__).joinpath("checkpoints", name)
         with resources.as_file(shipped) as file:
             return _load(Path(file))
     return _load(Path(path))
@@ -246,7 +246,7 @@ def save_restorer(path: str | Path, model: Restorer, metadata: dict, overwrite: 
     FileExistsError unless `overwrite`."""
     half = Restorer(model.config)
     half.load_state_dict(model.state_dict())
-    metadata = {"model": "Restorer", "config": asdict(model.config), **metadata}
+    metadata = {**metadata, "model": "Restorer", "config": asdict(model.config)}
     return save_checkpoint(path, half.half(), overwrite=overwrite, metadata=metadata)
 
 
