@@ -21,10 +21,12 @@ Notebook: 11_gan_audio_restoration.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
 
+from ..codec.losses import MultiResolutionSTFTLoss
 from .discriminators import Discriminators
 from .losses import discriminator_loss, feature_matching_loss, generator_loss, reconstruction_loss
 from .model import Restorer
@@ -41,6 +43,12 @@ class LossWeights:
     adversarial: float = 1.0
     feature_matching: float = 2.0
     kind: str = "lsgan"  # or "hinge"
+    spectral: float = 0.0  # multi-resolution STFT loss (log magnitudes), added to L1
+
+
+@functools.cache
+def _spectral_loss(device: torch.device) -> MultiResolutionSTFTLoss:
+    return MultiResolutionSTFTLoss().to(device)
 
 
 def _frozen(module: torch.nn.Module, frozen: bool) -> None:
@@ -90,6 +98,10 @@ def train_step(generator: Restorer, damaged: torch.Tensor, clean: torch.Tensor,
 
     loss_g = weights.reconstruction * reconstruction_loss(restored, clean)
     log["reconstruction"] = loss_g.item() / weights.reconstruction
+    if weights.spectral:
+        spectral = _spectral_loss(restored.device)(restored, clean)
+        loss_g = loss_g + weights.spectral * spectral
+        log["spectral"] = spectral.item()
     if discriminators is not None:
         _frozen(discriminators, True)  # gradients pass through the critic, not into it
         fake_logits, fake_features = discriminators(fake)

@@ -55,7 +55,7 @@ class RestorerConfig:
     layers: int = 2  # transformer (or residual conv) blocks at the bottleneck
     heads: int = 4
     floor: float = 1e-4  # magnitude floor under the log (-80 dB re a full-scale bin)
-    max_log_gain: float = 12.0  # exp(12): +104 dB, enough to refill an empty band
+    max_log_gain: float = 12.0  # |g| at most 12 (104 dB): enough to refill an empty band
 
     def __post_init__(self) -> None:
         if self.bottleneck not in BOTTLENECKS:
@@ -145,7 +145,8 @@ class Restorer(nn.Module):
                 h = out.transpose(1, 2)
         h = F.gelu(self.up2(h)) + skip1
         h = F.gelu(self.up1(h)) + skip0
-        g = self.decode(h)[..., :frames].clamp(max=self.config.max_log_gain)
+        limit = self.config.max_log_gain  # never exactly 0: |STFT| has no gradient at 0
+        g = self.decode(h)[..., :frames].clamp(-limit, limit)
         return (g, weights) if need_weights else g
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
