@@ -176,12 +176,12 @@ register_section(
     "restoration",
     full=RestorationProfile(eval_clips=40, demo_steps=300, demo_adversarial_steps=100,
                             demo_min_gain_db=5.0, demo_min_critic_drop=0.2, demo_min_lsd_drop=0.2,
-                            min_si_sdr_gain_db=8.0, min_pesq_gain=0.5,
-                            min_margin_over_wiener_db=3.0, max_lsd_ratio=0.5, max_cer_ratio=0.5),
+                            min_si_sdr_gain_db=8.0, min_pesq_gain=0.15,
+                            min_margin_over_wiener_db=3.0, max_lsd_ratio=0.5, max_cer_ratio=0.7),
     ci=RestorationProfile(eval_clips=10, demo_steps=120, demo_adversarial_steps=15,
                           demo_min_gain_db=2.0, demo_min_critic_drop=0.05, demo_min_lsd_drop=0.0,
-                          min_si_sdr_gain_db=7.0, min_pesq_gain=0.4,
-                          min_margin_over_wiener_db=2.0, max_lsd_ratio=0.6, max_cer_ratio=0.6),
+                          min_si_sdr_gain_db=5.0, min_pesq_gain=0.05,
+                          min_margin_over_wiener_db=1.5, max_lsd_ratio=0.6, max_cer_ratio=0.8),
 )  # fmt: skip
 
 
