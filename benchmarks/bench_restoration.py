@@ -29,12 +29,12 @@ from course_utils.core import get_profile
 from course_utils.restoration import (
     VARIANTS,
     Degradation,
-    load_clean_speech,
     load_restorer,
     restore_all,
     score_pairs,
     spectral_subtraction,
     test_pairs,
+    test_speech,
     wiener_filter,
 )
 
@@ -59,7 +59,7 @@ def _real_time_factor(model, waves) -> float:
 def run() -> list[dict]:
     profile = get_profile("full")
     n = profile.restoration.eval_clips
-    speech = load_clean_speech(profile, "test")
+    speech = test_speech(profile)
     models = {v: load_restorer(v) for v in VARIANTS}
     noisy = test_pairs(speech, Degradation("denoise"), n)
     band = test_pairs(speech, Degradation("bandwidth"), n)
