@@ -120,17 +120,12 @@ def run() -> list[dict]:
 
     for variant, (model, metadata) in models.items():
         history = metadata["history"]
-        rows.append(_row(f"{variant}: training time", round(history["seconds"] / 60, 1), "min",
-                         f"{metadata['threads']} thread(s), {metadata['device']}"))  # fmt: skip
+        where = f"{metadata['threads']} thread(s), {metadata['device']}"
+        rows.append(_row(f"{variant}: training time ({where})",
+                         round(history["seconds"] / 60, 1), "min"))  # fmt: skip
         with torch.no_grad():
             rtf = _real_time_factor(model, damaged[:10])
         rows.append(_row(f"{variant}: real-time factor on the CPU", round(rtf, 4), "s per s"))
-    rows.append(
-        _row(
-            "test utterances per task",
-            n,
-            "",
-            f"unseen voices; {np.mean([len(w) for w in damaged]) / SR:.1f} s on average",
-        )
-    )
+    seconds = np.mean([len(w) for w in damaged]) / SR
+    rows.append(_row(f"test utterances per task (unseen voices, {seconds:.1f} s each)", n))
     return rows
