@@ -3,14 +3,16 @@
 `save_checkpoint` writes ``torch.save`` of the state dict and its metadata to a temporary file
 and moves it into place, refusing to replace a file unless told to; under `torchrun` only the
 main process writes. `load_checkpoint` reads it back with ``torch.load(weights_only=True)``,
-which cannot run code hidden in a file, and names the keys that do not match.
+which cannot run code hidden in a file, and names the keys that do not match. `load_model`
+is what the lessons' shipped models use: it checks that the file holds the model asked for
+(its metadata's "model" tag), builds it from the saved config and loads it.
 
 Notebook: 06_audio_classification (section "A training loop we can reuse").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from torch import nn
 from .core import atomic_write
 from .distributed import is_main_process
 
-__all__ = ["load_checkpoint", "read_checkpoint", "save_checkpoint"]
+__all__ = ["load_checkpoint", "load_model", "read_checkpoint", "save_checkpoint"]
 
 
 def _check_metadata(value: Any, where: str = "metadata") -> None:
@@ -176,3 +178,43 @@ def load_checkpoint(
         raise ValueError(f"{path} has weights of the wrong shape: {_shorten(wrong, 3)}")
     model.load_state_dict(state, strict=strict)
     return metadata
+
+
+def load_model(
+    path: str | Path, tag: str, build: Callable[[dict], nn.Module], what: str, command: str
+) -> tuple[nn.Module, dict]:
+    """A model saved with metadata {"model": tag, "config": {...}}, in eval mode, and that
+    metadata: the tag checked, the model built by ``build(config)``, the weights loaded.
+
+    Args:
+        path: the checkpoint file.
+        tag: the "model" its metadata must name, e.g. "Codec".
+        build: makes an untrained model from the saved config dict.
+        what: the model in words, for messages ("codec").
+        command: the command that rebuilds it, for the message when the file is missing.
+
+    Raises:
+        FileNotFoundError: no file at `path` (the message names `command`).
+        ValueError: a corrupt file, or a checkpoint of another model.
+
+    Example:
+        >>> import os, tempfile
+        >>> target = os.path.join(tempfile.gettempdir(), "tagged.pt")
+        >>> meta = {"model": "Linear", "config": {"in_features": 2, "out_features": 1}}
+        >>> path = save_checkpoint(target, nn.Linear(2, 1), overwrite=True, metadata=meta)
+        >>> model, _ = load_model(path, "Linear", lambda c: nn.Linear(**c), "layer", "make")
+        >>> model.training
+        False
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}; build one with `{command}`")
+    _, metadata = read_checkpoint(path)  # ValueError for a corrupt file
+    if metadata.get("model") != tag:
+        raise ValueError(
+            f"{path} holds another model, not a {what} saved by `build_checkpoint` "
+            f"(its metadata does not say model={tag!r})"
+        )
+    model = build(metadata["config"])
+    load_checkpoint(path, model)  # half-precision weights are cast back to the model's dtype
+    return model.eval(), metadata

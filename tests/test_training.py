@@ -403,3 +403,22 @@ def test_interrupted_save_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(tmp_path / "model.pt", nn.Linear(2, 1))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_load_model_checks_the_tag_and_names_the_rebuild_command(tmp_path):
+    from course_utils.checkpoints import load_model
+
+    def build(config):
+        return nn.Linear(**config)
+
+    path = tmp_path / "layer.pt"
+    config = {"in_features": 3, "out_features": 2}
+    saved = nn.Linear(**config)
+    save_checkpoint(path, saved, metadata={"model": "Linear", "config": config})
+    model, metadata = load_model(path, "Linear", build, "layer", "make layer")
+    assert not model.training and metadata["config"] == config
+    assert torch.equal(model.weight, saved.weight)
+    with pytest.raises(ValueError, match="another model, not a layer .*model='Codec'"):
+        load_model(path, "Codec", build, "layer", "make layer")
+    with pytest.raises(FileNotFoundError, match="no layer at .*build one with `make layer`"):
+        load_model(tmp_path / "missing.pt", "Linear", build, "layer", "make layer")

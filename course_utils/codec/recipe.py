@@ -29,10 +29,10 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import read_checkpoint
+from ..checkpoints import load_model
 from ..core import data_dir, get_device, get_profile, register_section
 from ..data import build_corpus
-from ..training import History, TrainConfig, adamw_one_cycle, fit, load_checkpoint, save_checkpoint
+from ..training import History, TrainConfig, adamw_one_cycle, fit, save_checkpoint
 from .data import CodecSpeech, RandomCrops, codec_corpus_configs, load_codec_speech
 from .losses import LogMagnitudeLoss, MelLoss, MultiResolutionSTFTLoss
 from .model import Codec, CodecConfig
@@ -224,21 +224,10 @@ def load_codec(path: str | Path | None = None, variant: str = "attention") -> tu
 
 
 def _load(path: Path) -> tuple[Codec, dict]:
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no codec at {path}; build one with `python -m course_utils.codec`"
-        )
-    _, metadata = read_checkpoint(path)  # ValueError for a corrupt file
-    if metadata.get("model") != "Codec":
-        raise ValueError(
-            f"{path} holds another model, not a codec saved by `build_checkpoint` "
-            "(its metadata does not say model='Codec')"
-        )
-    model = Codec(
-        CodecConfig(**{**metadata["config"], "strides": tuple(metadata["config"]["strides"])})
-    )
-    load_checkpoint(path, model)  # half-precision weights are cast back to float32
-    return model.eval(), metadata
+    def build(config: dict) -> Codec:
+        return Codec(CodecConfig(**{**config, "strides": tuple(config["strides"])}))
+
+    return load_model(path, "Codec", build, "codec", "python -m course_utils.codec")
 
 
 def save_codec(path: str | Path, model: Codec, metadata: dict, overwrite: bool = False) -> Path:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import read_checkpoint
+from ..checkpoints import load_model
 from ..core import data_dir, get_device, get_profile, register_section
-from ..training import load_checkpoint, save_checkpoint
+from ..training import save_checkpoint
 from .data import PairBatches, load_clean_speech, test_pairs
 from .degrade import Degradation
 from .discriminators import Discriminators
@@ -236,20 +236,12 @@ def load_restorer(variant: str = "denoiser", path: str | Path | None = None):
     return _load(Path(path))
 
 
-def _load(path: Path):
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no generator at {path}; build one with `python -m course_utils.restoration`"
-        )
-    _, metadata = read_checkpoint(path)  # ValueError for a corrupt file
-    if metadata.get("model") != "Restorer":
-        raise ValueError(
-            f"{path} holds another model, not a restoration generator saved by "
-            "`build_checkpoint` (its metadata does not say model='Restorer')"
-        )
-    model = Restorer(RestorerConfig(**metadata["config"]))
-    load_checkpoint(path, model)  # half-precision weights are cast back to float32
-    return model.eval(), metadata
+def _load(path: Path) -> tuple[Restorer, dict]:
+    def build(config: dict) -> Restorer:
+        return Restorer(RestorerConfig(**config))
+
+    command = "python -m course_utils.restoration"
+    return load_model(path, "Restorer", build, "restoration generator", command)
 
 
 def save_restorer(path: str | Path, model: Restorer, metadata: dict, overwrite: bool = False):

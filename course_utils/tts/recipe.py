@@ -34,14 +34,13 @@ from pathlib import Path
 import torch
 
 from ..asr import load_recognizer
-from ..checkpoints import read_checkpoint
+from ..checkpoints import load_model
 from ..core import data_dir, get_device, register_section
 from ..training import (
     History,
     TrainConfig,
     adamw_one_cycle,
     fit,
-    load_checkpoint,
     save_checkpoint,
     to_device,
 )
@@ -254,19 +253,10 @@ def load_synthesizer(
 
 
 def _load(path: Path) -> tuple[Tacotron, dict]:
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no synthesiser at {path}; build one with `python -m course_utils.tts`"
-        )
-    _, metadata = read_checkpoint(path)  # ValueError for a corrupt file
-    if metadata.get("model") != "Tacotron":
-        raise ValueError(
-            f"{path} holds another model, not a synthesiser saved by `build_checkpoint` "
-            "(its metadata does not say model='Tacotron')"
-        )
-    model = Tacotron(TTSConfig(**metadata["config"]))
-    load_checkpoint(path, model)
-    return model.eval(), metadata
+    def build(config: dict) -> Tacotron:
+        return Tacotron(TTSConfig(**config))
+
+    return load_model(path, "Tacotron", build, "synthesiser", "python -m course_utils.tts")
 
 
 def build_checkpoint(
