@@ -6,6 +6,7 @@ by voice as everywhere in the course: the codec is scored on voices it never hea
 
 - `codec_corpus_configs`: the two corpora, sized by the profile;
 - `CodecSpeech`: one split's utterances as float waveforms;
+- `random_crop`: one random fixed-length piece of an utterance;
 - `RandomCrops`: an epoch of random fixed-length crops, a new draw every epoch.
 
 Shapes: B batch, S samples.
@@ -24,7 +25,7 @@ from ..augment import AugmentConfig
 from ..core import Profile
 from ..data import CorpusConfig, build_corpus, digits_config, sentences_config
 
-__all__ = ["CodecSpeech", "RandomCrops", "codec_corpus_configs", "load_codec_speech"]
+__all__ = ["CodecSpeech", "RandomCrops", "codec_corpus_configs", "load_codec_speech", "random_crop"]
 
 
 def codec_corpus_configs(profile: Profile, sentences: int | None = None) -> list[CorpusConfig]:
@@ -62,6 +63,14 @@ def load_codec_speech(profile: Profile, split: str, sentences: int | None = None
     return CodecSpeech(waves, texts, config.sample_rate)
 
 
+def random_crop(wave: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """A random piece of `samples` samples of `wave` (time,), zero-padded when shorter."""
+    if len(wave) < samples:
+        wave = np.pad(wave, (0, samples - len(wave)))
+    start = rng.integers(len(wave) - samples + 1)
+    return wave[start : start + samples]
+
+
 class RandomCrops:
     """`batches` batches per epoch of `batch_size` random crops of `samples` samples each.
 
@@ -87,10 +96,5 @@ class RandomCrops:
         self.epoch += 1
         for _ in range(self.batches):
             picks = rng.integers(len(self.speech), size=self.batch_size)
-            yield torch.from_numpy(np.stack([self._crop(self.speech.waves[i], rng) for i in picks]))
-
-    def _crop(self, wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if len(wave) < self.samples:
-            wave = np.pad(wave, (0, self.samples - len(wave)))
-        start = rng.integers(len(wave) - self.samples + 1)
-        return wave[None, start : start + self.samples]
+            crops = [random_crop(self.speech.waves[i], self.samples, rng) for i in picks]
+            yield torch.from_numpy(np.stack(crops)[:, None])

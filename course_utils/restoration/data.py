@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..codec.data import CodecSpeech, load_codec_speech
+from ..codec.data import CodecSpeech, load_codec_speech, random_crop
 from ..codec.recipe import test_clips
 from ..core import Profile
 from .degrade import Degradation, degrade
@@ -79,10 +79,7 @@ class PairBatches:
     def _crop(self, rng: np.random.Generator) -> np.ndarray:
         for _ in range(100):
             wave = self.speech.waves[rng.integers(len(self.speech))]
-            if len(wave) < self.samples:
-                wave = np.pad(wave, (0, self.samples - len(wave)))
-            start = rng.integers(len(wave) - self.samples + 1)
-            crop = wave[start : start + self.samples]
+            crop = random_crop(wave, self.samples, rng)
             if np.sqrt(np.mean(crop**2)) > _MIN_RMS:
                 return crop
         raise ValueError("found no crop with speech in 100 draws: is the split silent?")
