@@ -94,3 +94,59 @@ def check_module_inputs(
             raise ValueError(
                 f"{name} must have {dim_name}={dim} features, got shape {tuple(tensor.shape)}"
             )
+
+
+def check_sequence_qkv(
+    queries: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    same_length: bool = False,
+) -> None:
+    """Raise unless q, k, v are (batch, T, d) or (batch, heads, T, d), with >= 1 frame each.
+
+    `same_length` requires as many queries as keys (self-attention: local and streaming).
+    """
+    shapes = "(batch, frames, dim) or (batch, heads, frames, head_dim)"
+    check_tensor(queries, "queries", (3, 4), shapes)
+    check_qkv(queries, keys, values)
+    if queries.shape[-2] < 1 or keys.shape[-2] < 1:
+        raise ValueError(
+            f"need at least one query and one key, got queries {tuple(queries.shape)} and "
+            f"keys {tuple(keys.shape)}"
+        )
+    if same_length and queries.shape[-2] != keys.shape[-2]:
+        raise ValueError(
+            f"queries and keys must have the same length (self-attention over one sequence): "
+            f"queries {tuple(queries.shape)} has {queries.shape[-2]}, keys "
+            f"{tuple(keys.shape)} has {keys.shape[-2]}"
+        )
+
+
+def check_key_padding(padding_mask: torch.Tensor | None, keys: torch.Tensor) -> torch.Tensor | None:
+    """Validate a (batch, keys) padding mask (True = padding) for (batch[, heads], K, d) keys.
+
+    Returns the attend mask (batch, K), or (batch, 1, K) for 4-D keys (True = may attend), so
+    `keep[..., None, :]` broadcasts over (batch[, heads], queries, keys); None stays None.
+    """
+    if padding_mask is None:
+        return None
+    keep = check_padding_mask(padding_mask, keys.shape[0], keys.shape[-2])[:, 0, :]  # (B, K)
+    return keep if keys.ndim == 3 else keep[:, None, :]  # (B, [1,] K)
+
+
+def check_window(window: int, name: str = "window") -> int:
+    """Raise unless `window` is an int >= 0 (a number of frames on each side)."""
+    if isinstance(window, bool) or not isinstance(window, int):
+        raise TypeError(f"{name} must be an int number of frames >= 0, got {window!r}")
+    if window < 0:
+        raise ValueError(f"{name} must be >= 0 frames, got {window}")
+    return window
+
+
+def check_positive_int(value: int, name: str) -> int:
+    """Raise unless `value` is an int >= 1 (a chunk size)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int (>= 1), got {value}")
+    return value

@@ -16,6 +16,7 @@ from . import (
     lesson_09,
     lesson_10,
     lesson_11,
+    lesson_12,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "lesson_09",
     "lesson_10",
     "lesson_11",
+    "lesson_12",
 ]
