@@ -25,6 +25,7 @@ BENCHMARKS = (
     "tts",
     "codec",
     "restoration",
+    "longform",
     "threads",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 

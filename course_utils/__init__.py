@@ -1,10 +1,10 @@
 """course_utils: the tested helpers behind the *Attention in Audio* lessons.
 
 One folder per role or lesson (``core``, ``audio``, ``augment``, ``data``, ``attention``,
-``exercises``; ``kws``, ``sed``, ``asr``, ``tts``, ``codec``, ``restoration`` for lessons
-06-11), plus ``training``, ``metrics`` and ``plotting``. This file re-exports the names
-lessons use, so a lesson writes ``import course_utils as cu`` and ``cu.build_corpus(...)``,
-and reaches its own folder with ``from course_utils import asr``.
+``exercises``; ``kws``, ``sed``, ``asr``, ``tts``, ``codec``, ``restoration``, ``longform``
+for lessons 06-12), plus ``training``, ``metrics`` and ``plotting``. This file re-exports
+the names lessons use, so a lesson writes ``import course_utils as cu`` and
+``cu.build_corpus(...)``, and reaches its own folder with ``from course_utils import asr``.
 """
 
 # `core` comes first: importing it checks that torch and torchaudio load together and, if
@@ -19,6 +19,7 @@ from . import (
     data,
     exercises,
     kws,
+    longform,
     metrics,
     plotting,
     restoration,
@@ -140,7 +141,7 @@ __version__ = "0.1.0"
 __all__ = [
     # folders and modules
     "asr", "attention", "audio", "augment", "codec", "core", "data", "environment", "exercises",
-    "kws", "metrics", "plotting", "restoration", "sed", "training", "tts",
+    "kws", "longform", "metrics", "plotting", "restoration", "sed", "training", "tts",
     # attention (lessons 01-04)
     "AdditiveAttention", "AttentionPooling", "DotProductAttention", "LearnedPositionalEncoding",
     "LocationSensitiveAttention", "MultiHeadAttention", "SinusoidalPositionalEncoding",
