@@ -13,7 +13,8 @@ over the process's baseline (inputs made, the op warmed up at a tiny length).
 3. Targets (issue): at T = 60,000, exact attention's forward (fused, chunked) and local
    attention's forward + backward run, with a memory slope <= 1.1.
 4. The long task (`task_rows`): F1 and seconds per recording of the shipped local and full
-   detectors at each test length of the full profile, and the energy baseline's F1.
+   detectors at each test length of the full profile, and the energy baseline's F1; each
+   detector's time and peak memory on one recording of the longest length (fresh process).
 5. On CUDA: `backend_table` (time, TFLOP/s, share of peak per SDPA backend) at T = 4,096,
    16,384 and 65,536, fp16.
 
@@ -40,8 +41,14 @@ SETTING = "batch 1, 4 heads x 64, CPU"
 
 
 def _row(measure: str, value, unit: str = "", target: str = "", met: bool | None = None) -> dict:
-    return {"benchmark": "longform", "measure": measure, "value": value, "unit": unit,
-            "target": target, "met": met}  # fmt: skip
+    return {
+        "benchmark": "longform",
+        "measure": measure,
+        "value": value,
+        "unit": unit,
+        "target": target,
+        "met": met,
+    }
 
 
 def curve(label: str, form: str, lengths, **kwargs) -> tuple[list[dict], dict]:
@@ -49,14 +56,22 @@ def curve(label: str, form: str, lengths, **kwargs) -> tuple[list[dict], dict]:
     measured = scaling_curve(form, lengths, window=256, timeout=TIMEOUT, **kwargs)
     rows, fits = [], [m for m in measured if m.ok]
     for m in measured:
-        value = ({"seconds": round(m.seconds, 3), "peak_mib": round(m.peak_bytes / 2**20, 1)}
-                 if m.ok else f"stopped: {m.error}")  # fmt: skip
+        value = (
+            {"seconds": round(m.seconds, 3), "peak_mib": round(m.peak_bytes / 2**20, 1)}
+            if m.ok
+            else f"stopped: {m.error}"
+        )
         rows.append(_row(f"{label}, T={m.frames:,} ({SETTING})", value))
     slope = None
     if len(fits) >= 2:
         slope = log_log_slope([m.frames for m in fits], [max(m.peak_bytes, 1) for m in fits], 3)
-        rows.append(_row(f"{label}: memory slope, largest 3 T up to {fits[-1].frames:,}",
-                         round(slope, 2), "(log-log)"))  # fmt: skip
+        rows.append(
+            _row(
+                f"{label}: memory slope, largest 3 T up to {fits[-1].frames:,}",
+                round(slope, 2),
+                "(log-log)",
+            )
+        )
     return rows, {"largest": fits[-1].frames if fits else 0, "slope": slope}
 
 
@@ -72,7 +87,12 @@ def task_rows() -> list[dict]:
     """F1 and seconds per recording of the shipped detectors at each test length (full
     profile), against lesson 12's thresholds (`LongformProfile`)."""
     try:
-        from course_utils.longform.recipe import VARIANTS, evaluate_variants, load_detector
+        from course_utils.longform.recipe import (
+            VARIANTS,
+            detector_footprint,
+            evaluate_variants,
+            load_detector,
+        )
 
         models = {variant: load_detector(variant)[0] for variant in VARIANTS}
     except (ImportError, FileNotFoundError, ValueError) as error:
@@ -88,17 +108,50 @@ def task_rows() -> list[dict]:
             if name == "baseline":
                 rows.append(_row(measure, value, "F1 points"))
             else:
-                rows.append(_row(measure, value, "F1 points, s", f"F1 >= {bar.min_f1}",
-                                 score["f1"] >= bar.min_f1))  # fmt: skip
+                rows.append(
+                    _row(
+                        measure,
+                        value,
+                        "F1 points, s",
+                        f"F1 >= {bar.min_f1}",
+                        score["f1"] >= bar.min_f1,
+                    )
+                )
     longest = results[max(results, key=float)]
     local, full = longest["local"], longest["full"]
     speedup = full["seconds_per_recording"] / local["seconds_per_recording"]
     gap = full["f1"] - local["f1"]
-    rows.append(_row("long task, longest recordings: full / local detection time",
-                     round(speedup, 2), "x", f">= {bar.min_speedup}",
-                     speedup >= bar.min_speedup))  # fmt: skip
-    rows.append(_row("long task, longest recordings: F1 of full minus local", round(gap, 2),
-                     "points", f"<= {bar.max_f1_gap}", gap <= bar.max_f1_gap))  # fmt: skip
+    rows.append(
+        _row(
+            "long task, longest recordings: full / local detection time",
+            round(speedup, 2),
+            "x",
+            f">= {bar.min_speedup}",
+            speedup >= bar.min_speedup,
+        )
+    )
+    rows.append(
+        _row(
+            "long task, longest recordings: F1 of full minus local",
+            round(gap, 2),
+            "points",
+            f"<= {bar.max_f1_gap}",
+            gap <= bar.max_f1_gap,
+        )
+    )
+    longest_seconds = max(float(seconds) for seconds in results)
+    for variant in models:
+        used = detector_footprint(variant, longest_seconds, timeout=TIMEOUT)
+        value = (
+            {"seconds": round(used.seconds, 2), "peak_mib": round(used.peak_bytes / 2**20, 1)}
+            if used.ok
+            else f"failed: {used.error}"
+        )
+        rows.append(
+            _row(
+                f"long task, {variant}: one {longest_seconds:.0f} s recording, fresh process", value
+            )
+        )
     return rows
 
 
@@ -109,11 +162,20 @@ def gpu_rows() -> list[dict]:
         table = backend_table(frames)
         for row in table:
             value = {k: row[k] for k in keep if row[k] is not None} or f"failed: {row['error']}"
-            rows.append(_row(f"SDPA {row['backend']}, T={frames:,} (batch 1, 4 heads x 64, fp16, "
-                             "CUDA)", value))  # fmt: skip
+            rows.append(
+                _row(
+                    f"SDPA {row['backend']}, T={frames:,} (batch 1, 4 heads x 64, fp16, CUDA)",
+                    value,
+                )
+            )
     measured, nominal = table[0]["matmul_tflops"], table[0]["nominal_tflops"]
-    rows.append(_row(f"{torch.cuda.get_device_name()}: fp16 peak, 8192^3 matmul (datasheet)",
-                     f"{measured} ({nominal})", "TFLOP/s"))  # fmt: skip
+    rows.append(
+        _row(
+            f"{torch.cuda.get_device_name()}: fp16 peak, 8192^3 matmul (datasheet)",
+            f"{measured} ({nominal})",
+            "TFLOP/s",
+        )
+    )
     return rows
 
 
@@ -125,8 +187,9 @@ def run() -> list[dict]:
         label = f"{form} forward" + (" (window 256)" if form == "local" else "")
         new, summaries[form] = curve(label, form, lengths)
         rows += new
-    new, summaries["local backward"] = curve("local forward+backward (window 256)", "local",
-                                             lengths, backward=True)  # fmt: skip
+    new, summaries["local backward"] = curve(
+        "local forward+backward (window 256)", "local", lengths, backward=True
+    )
     rows += new
     for checkpoint in (False, True):
         label = f"chunked forward+backward, checkpoint={checkpoint}"

@@ -101,9 +101,14 @@ class LongformConfig:
         sizes = {"train": (self.clips_per_word[0], 0, 0), "test": (0, 0, self.clips_per_word[1])}
         if split not in sizes:
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        return CorpusConfig(task="words", words=self.keywords + self.fillers,
-                            clips_per_word=sizes[split], sample_rate=self.sample_rate,
-                            augment=self.word_augment, seed=self.seed)  # fmt: skip
+        return CorpusConfig(
+            task="words",
+            words=self.keywords + self.fillers,
+            clips_per_word=sizes[split],
+            sample_rate=self.sample_rate,
+            augment=self.word_augment,
+            seed=self.seed,
+        )
 
 
 @dataclass
@@ -167,8 +172,9 @@ def _free_spot(length: int, busy: list[tuple[int, int]], total: int, rng) -> int
     return None
 
 
-def make_recording(words: WordClips, seconds: float, rng: np.random.Generator,
-                   config: LongformConfig) -> Recording:  # fmt: skip
+def make_recording(
+    words: WordClips, seconds: float, rng: np.random.Generator, config: LongformConfig
+) -> Recording:
     """A recording of `seconds`: words one after another with pauses, over noise.
 
     The first word starts after a pause drawn like the others; the last word is the last
@@ -242,8 +248,9 @@ def make_recording(words: WordClips, seconds: float, rng: np.random.Generator,
     return Recording(audio, events, sr, spans, sorted(distractors))
 
 
-def frame_targets(events, num_frames: int, hop_seconds: float,
-                  keywords: tuple[str, ...]) -> torch.Tensor:  # fmt: skip
+def frame_targets(
+    events, num_frames: int, hop_seconds: float, keywords: tuple[str, ...]
+) -> torch.Tensor:
     """The class of every frame: k when its centre (t * hop_seconds) lies in an event of
     keywords[k - 1], else 0 (events of a recording never overlap).
 
@@ -283,8 +290,16 @@ class TrainingCrops:
     Notebook: 12_long_audio_efficient_attention.
     """
 
-    def __init__(self, words: WordClips, config: LongformConfig, frontend, crop_seconds: float,
-                 batch_size: int, steps: int, seed: int = 0):  # fmt: skip
+    def __init__(
+        self,
+        words: WordClips,
+        config: LongformConfig,
+        frontend,
+        crop_seconds: float,
+        batch_size: int,
+        steps: int,
+        seed: int = 0,
+    ):
         self.words, self.config, self.frontend = words, config, frontend
         self.crop_seconds = check_number(crop_seconds, "crop_seconds")
         self.batch_size = check_integer(batch_size, "batch_size", minimum=1)
@@ -297,8 +312,10 @@ class TrainingCrops:
     def batch(self, step: int) -> tuple[torch.Tensor, list[list[Event]]]:
         """Batch number `step` (the same every time it is asked for)."""
         rng = np.random.default_rng([self.seed, step, 12])
-        recordings = [make_recording(self.words, self.crop_seconds, rng, self.config)
-                      for _ in range(self.batch_size)]  # fmt: skip
+        recordings = [
+            make_recording(self.words, self.crop_seconds, rng, self.config)
+            for _ in range(self.batch_size)
+        ]
         waves = torch.from_numpy(np.stack([r.waveform for r in recordings]))  # (B, S)
         with torch.no_grad():
             features = self.frontend(waves)  # (B, M, F)

@@ -29,8 +29,15 @@ from ..sed.events import event_f1, frames_to_events
 from .data import KEYWORDS, Recording
 from .model import LongformDetector
 
-__all__ = ["MEDIAN_FRAMES", "MIN_SECONDS", "check_recording", "decode", "detect",
-           "energy_baseline", "score"]  # fmt: skip
+__all__ = [
+    "MEDIAN_FRAMES",
+    "MIN_SECONDS",
+    "check_recording",
+    "decode",
+    "detect",
+    "energy_baseline",
+    "score",
+]
 
 MEDIAN_FRAMES = 5  # median filter over 5 output frames (0.2 s): fills gaps, removes blips
 MIN_SECONDS = 0.1  # shorter detections are dropped: no word is this short
@@ -70,13 +77,22 @@ def decode(logits: torch.Tensor, hop_seconds: float, keywords: Sequence[str]) ->
         raise ValueError(f"logits must be (frames, {len(keywords) + 1}), got {tuple(logits.shape)}")
     best = logits.argmax(-1)  # (T,)
     onehot = torch.nn.functional.one_hot(best, len(keywords) + 1)[:, 1:]  # (T, K)
-    return frames_to_events(onehot.numpy(), hop_seconds, list(keywords),
-                            median_frames=MEDIAN_FRAMES, min_duration=MIN_SECONDS)  # fmt: skip
+    return frames_to_events(
+        onehot.numpy(),
+        hop_seconds,
+        list(keywords),
+        median_frames=MEDIAN_FRAMES,
+        min_duration=MIN_SECONDS,
+    )
 
 
-def detect(model: LongformDetector, waveform, sample_rate: int,
-           keywords: Sequence[str] | None = None,
-           device: torch.device | str | None = None) -> list:  # fmt: skip
+def detect(
+    model: LongformDetector,
+    waveform,
+    sample_rate: int,
+    keywords: Sequence[str] | None = None,
+    device: torch.device | str | None = None,
+) -> list:
     """The keywords in one recording of any length, as events.
 
     Args:
@@ -101,8 +117,9 @@ def detect(model: LongformDetector, waveform, sample_rate: int,
     """
     keywords = KEYWORDS if keywords is None else keywords
     if len(keywords) + 1 != model.config.num_classes:
-        raise ValueError(f"the model has {model.config.num_classes - 1} keywords, got "
-                         f"{len(keywords)} names")  # fmt: skip
+        raise ValueError(
+            f"the model has {model.config.num_classes - 1} keywords, got {len(keywords)} names"
+        )
     waveform = check_recording(waveform, sample_rate, model.config.sample_rate)
     device = device or next(model.parameters()).device
     model.eval()
@@ -113,13 +130,19 @@ def detect(model: LongformDetector, waveform, sample_rate: int,
 
 
 def _points(scores: dict) -> dict:
-    return {"f1": round(100 * scores["f1"], 2), "precision": round(100 * scores["precision"], 2),
-            "recall": round(100 * scores["recall"], 2)}  # fmt: skip
+    return {
+        "f1": round(100 * scores["f1"], 2),
+        "precision": round(100 * scores["precision"], 2),
+        "recall": round(100 * scores["recall"], 2),
+    }
 
 
-def score(model: LongformDetector, recordings: Sequence[Recording],
-          keywords: Sequence[str] | None = None,
-          device: torch.device | str | None = None) -> dict:  # fmt: skip
+def score(
+    model: LongformDetector,
+    recordings: Sequence[Recording],
+    keywords: Sequence[str] | None = None,
+    device: torch.device | str | None = None,
+) -> dict:
     """Event-based F1, precision and recall in points over `recordings`, and the seconds
     that detection took per recording (features included, wall clock, no gradients).
 
@@ -135,31 +158,40 @@ def score(model: LongformDetector, recordings: Sequence[Recording],
     estimated, seconds = [], []
     for recording in recordings:
         start = time.perf_counter()
-        estimated.append(detect(model, recording.waveform, recording.sample_rate, keywords,
-                                device))  # fmt: skip
+        estimated.append(detect(model, recording.waveform, recording.sample_rate, keywords, device))
         seconds.append(time.perf_counter() - start)
     reference = [r.events for r in recordings]
-    return {**_points(event_f1(reference, estimated, list(keywords))),
-            "seconds_per_recording": round(float(np.mean(seconds)), 4),
-            "recordings": len(recordings), "keywords": sum(map(len, reference)),
-            "detections": sum(map(len, estimated))}  # fmt: skip
+    return {
+        **_points(event_f1(reference, estimated, list(keywords))),
+        "seconds_per_recording": round(float(np.mean(seconds)), 4),
+        "recordings": len(recordings),
+        "keywords": sum(map(len, reference)),
+        "detections": sum(map(len, estimated)),
+    }
 
 
-def _energy_events(waveform: np.ndarray, sample_rate: int, label: str,
-                   threshold_db: float) -> list:  # fmt: skip
+def _energy_events(waveform: np.ndarray, sample_rate: int, label: str, threshold_db: float) -> list:
     """Stretches whose 10-ms frame energy is `threshold_db` over the recording's floor
     (its 20th percentile), median-filtered, as events of `label`."""
     hop = sample_rate // 100
     frames = waveform[: waveform.size // hop * hop].reshape(-1, hop)
     energy_db = 10 * np.log10(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
     active = energy_db > np.percentile(energy_db, 20) + threshold_db  # (F,)
-    return frames_to_events(active[:, None].astype(np.float32), hop / sample_rate, [label],
-                            median_frames=11, min_duration=MIN_SECONDS)  # fmt: skip
+    return frames_to_events(
+        active[:, None].astype(np.float32),
+        hop / sample_rate,
+        [label],
+        median_frames=11,
+        min_duration=MIN_SECONDS,
+    )
 
 
-def energy_baseline(recordings: Sequence[Recording], keywords: Sequence[str] | None = None,
-                    training: Sequence[Recording] | None = None,
-                    threshold_db: float = 6.0) -> dict:  # fmt: skip
+def energy_baseline(
+    recordings: Sequence[Recording],
+    keywords: Sequence[str] | None = None,
+    training: Sequence[Recording] | None = None,
+    threshold_db: float = 6.0,
+) -> dict:
     """The score of a voice-activity detector that cannot tell words apart: every stretch
     `threshold_db` louder than the floor becomes an event of one keyword, the most frequent
     in `training` (recordings; default: the first keyword; keywords are drawn uniformly,
@@ -173,7 +205,6 @@ def energy_baseline(recordings: Sequence[Recording], keywords: Sequence[str] | N
     keywords = KEYWORDS if keywords is None else keywords
     counts = Counter(label for r in training or () for *_, label in r.events)
     label = counts.most_common(1)[0][0] if counts else keywords[0]
-    estimated = [_energy_events(r.waveform, r.sample_rate, label, threshold_db)
-                 for r in recordings]  # fmt: skip
+    estimated = [_energy_events(r.waveform, r.sample_rate, label, threshold_db) for r in recordings]
     scores = event_f1([r.events for r in recordings], estimated, list(keywords))
     return {**_points(scores), "label": label, "detections": sum(map(len, estimated))}

@@ -102,11 +102,17 @@ def backend_table(
     rows = []
     for name in backends.available_backends(device, dtype=dtype, head_dim=head_dim):
         row = {
-            "backend": name, "frames": frames, "heads": heads, "head_dim": head_dim,
-            "causal": causal, "dtype": str(dtype).removeprefix("torch."),
-            "matmul_tflops": round(peak, 1), "nominal_tflops": nominal, "error": None,
+            "backend": name,
+            "frames": frames,
+            "heads": heads,
+            "head_dim": head_dim,
+            "causal": causal,
+            "dtype": str(dtype).removeprefix("torch."),
+            "matmul_tflops": round(peak, 1),
+            "nominal_tflops": nominal,
+            "error": None,
             **dict.fromkeys(_MEASURED),
-        }  # fmt: skip
+        }
         try:
             torch.cuda.reset_peak_memory_stats(device)
             base = torch.cuda.max_memory_allocated(device)

@@ -125,8 +125,7 @@ class SelfAttention(nn.Module):
         q, k, v = self.qkv(x).unflatten(-1, (3, self.heads, -1)).permute(2, 0, 3, 1, 4)
         # each (B, H, T, Dh)
         if self.kind == "local":
-            context = local_attention(q, k, v, self.window, causal=False,
-                                      padding_mask=padding_mask)  # fmt: skip
+            context = local_attention(q, k, v, self.window, causal=False, padding_mask=padding_mask)
         else:
             # SDPA's boolean attn_mask means True = take part: the opposite of padding_mask.
             mask = None if padding_mask is None else ~padding_mask[:, None, None, :]
@@ -146,8 +145,9 @@ class Block(nn.Module):
         self.conv = nn.Conv1d(e, e, config.conv_kernel, padding=config.conv_kernel // 2, groups=e)
         self.attention = SelfAttention(config)
         hidden = config.ff_multiplier * e
-        self.ff = nn.Sequential(nn.Linear(e, hidden), nn.GELU(), nn.Dropout(config.dropout),
-                                nn.Linear(hidden, e))  # fmt: skip
+        self.ff = nn.Sequential(
+            nn.Linear(e, hidden), nn.GELU(), nn.Dropout(config.dropout), nn.Linear(hidden, e)
+        )
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor, padding_mask: torch.Tensor | None) -> torch.Tensor:
@@ -181,14 +181,17 @@ class LongformDetector(nn.Module):
         super().__init__()
         self.config = config
         e = config.d_model
-        self.frontend = LogMel(config.sample_rate, config.n_fft, config.hop_length,
-                               config.n_mels, top_db=None)  # fmt: skip
+        self.frontend = LogMel(
+            config.sample_rate, config.n_fft, config.hop_length, config.n_mels, top_db=None
+        )
         # top_db=None: a per-recording floor would differ between a crop and an hour.
         self.input_norm = nn.BatchNorm1d(config.n_mels)  # learns the dB scale of the features
         self.subsample = nn.Sequential(
-            nn.Conv1d(config.n_mels, e, 3, stride=2, padding=1), nn.GELU(),
-            nn.Conv1d(e, e, 3, stride=2, padding=1), nn.GELU(),
-        )  # fmt: skip
+            nn.Conv1d(config.n_mels, e, 3, stride=2, padding=1),
+            nn.GELU(),
+            nn.Conv1d(e, e, 3, stride=2, padding=1),
+            nn.GELU(),
+        )
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
         self.norm = nn.LayerNorm(e)
         self.head = nn.Linear(e, config.num_classes)

@@ -27,9 +27,11 @@ import torch.nn.functional as F
 from ..checkpoints import load_model
 from ..core import data_dir, get_device, get_profile, register_section
 from ..training import TrainConfig, adamw_one_cycle, save_checkpoint
+from . import scaling
 from .data import LongformConfig, TrainingCrops, frame_targets, load_words, test_recordings
 from .evaluation import energy_baseline, score
 from .model import DetectorConfig, LongformDetector
+from .scaling import Measurement
 
 __all__ = [
     "CHECKPOINT_DIR",
@@ -38,6 +40,7 @@ __all__ = [
     "LongformRecipe",
     "build_checkpoint",
     "checkpoint_path",
+    "detector_footprint",
     "evaluate_variants",
     "load_detector",
     "main",
@@ -64,12 +67,14 @@ class LongformRecipe:
     seed: int = 0
 
     def config(self, num_classes: int) -> DetectorConfig:
-        return DetectorConfig.preset(self.preset, num_classes=num_classes,
-                                     attention=self.attention, window=self.window)  # fmt: skip
+        return DetectorConfig.preset(
+            self.preset, num_classes=num_classes, attention=self.attention, window=self.window
+        )
 
 
-def _loss(model: LongformDetector, features: torch.Tensor, events, keywords,
-          keyword_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+def _loss(
+    model: LongformDetector, features: torch.Tensor, events, keywords, keyword_weight: float = 1.0
+) -> torch.Tensor:
     """Cross-entropy per output frame; keyword frames weigh `keyword_weight` (most frames
     hold no keyword: a short training run first learns to say "none" everywhere)."""
     logits = model(features)  # (B, T, C)
@@ -80,9 +85,13 @@ def _loss(model: LongformDetector, features: torch.Tensor, events, keywords,
     return F.cross_entropy(logits.flatten(0, 1), targets.to(logits.device).flatten(), weight)
 
 
-def train_detector(model: LongformDetector, recipe: LongformRecipe = LongformRecipe(),
-                   data: LongformConfig | None = None, device: torch.device | str = "cpu",
-                   progress: bool = True) -> dict:  # fmt: skip
+def train_detector(
+    model: LongformDetector,
+    recipe: LongformRecipe = LongformRecipe(),
+    data: LongformConfig | None = None,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> dict:
     """Train `model` as `recipe` says on crops of the training voices.
 
     Returns:
@@ -99,14 +108,27 @@ def train_detector(model: LongformDetector, recipe: LongformRecipe = LongformRec
     """
     data = data or LongformConfig()
     if model.config.num_classes != len(data.keywords) + 1:
-        raise ValueError(f"the model has {model.config.num_classes} classes, the data "
-                         f"{len(data.keywords)} keywords + 1")  # fmt: skip
+        raise ValueError(
+            f"the model has {model.config.num_classes} classes, the data "
+            f"{len(data.keywords)} keywords + 1"
+        )
     torch.manual_seed(recipe.seed)
     model.to(device).train()
-    crops = TrainingCrops(load_words(data, "train"), data, model.frontend, recipe.crop_seconds,
-                          recipe.batch_size, recipe.steps, recipe.seed)  # fmt: skip
-    schedule = TrainConfig(epochs=1, learning_rate=recipe.learning_rate,
-                           weight_decay=recipe.weight_decay, seed=recipe.seed)  # fmt: skip
+    crops = TrainingCrops(
+        load_words(data, "train"),
+        data,
+        model.frontend,
+        recipe.crop_seconds,
+        recipe.batch_size,
+        recipe.steps,
+        recipe.seed,
+    )
+    schedule = TrainConfig(
+        epochs=1,
+        learning_rate=recipe.learning_rate,
+        weight_decay=recipe.weight_decay,
+        seed=recipe.seed,
+    )
     optimizer, scheduler = adamw_one_cycle(model, schedule, recipe.steps)
     history = {"steps": [], "loss": [], "seconds": 0.0}
     start, running = time.perf_counter(), []
@@ -123,8 +145,11 @@ def train_detector(model: LongformDetector, recipe: LongformRecipe = LongformRec
             history["loss"].append(round(sum(running) / len(running), 5))
             running = []
             if progress:
-                print(f"step {step}/{recipe.steps}: loss {history['loss'][-1]:.4f} "
-                      f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
+                print(
+                    f"step {step}/{recipe.steps}: loss {history['loss'][-1]:.4f} "
+                    f"({time.perf_counter() - start:.0f} s)",
+                    flush=True,
+                )
     history["seconds"] = round(time.perf_counter() - start, 1)
     model.eval()
     return history
@@ -239,8 +264,9 @@ def _load(path: Path) -> tuple[LongformDetector, dict]:
     return load_model(path, "LongformDetector", build, "keyword detector", command)
 
 
-def save_detector(path: str | Path, model: LongformDetector, metadata: dict,
-                  overwrite: bool = False) -> Path:  # fmt: skip
+def save_detector(
+    path: str | Path, model: LongformDetector, metadata: dict, overwrite: bool = False
+) -> Path:
     """Save `model` in half precision with `metadata` (its config added), atomically;
     FileExistsError unless `overwrite`."""
     half = LongformDetector(model.config)
@@ -262,9 +288,51 @@ def evaluate_variants(models: dict, profile=None, data: LongformConfig | None = 
     return results
 
 
-def build_checkpoint(variant: str = "local", path: str | Path | None = None,
-                     overwrite: bool = False, device: torch.device | str = "cpu",
-                     progress: bool = True) -> Path:  # fmt: skip
+def detector_footprint(variant: str, seconds: float, timeout: float = 600.0) -> Measurement:
+    """Time and extra peak memory of a shipped detector on one recording of `seconds`, measured
+    in a fresh process as `scaling.measure` measures attention (features and network, no
+    gradients, float32; the input is noise: the cost does not depend on what is said).
+
+    Returns:
+        a Measurement with form "detector <variant>" and frames = the input's log-mel frames.
+
+    Notebook: 12_long_audio_efficient_attention.
+    """
+    _check_variant(variant)
+    frames = 1 + round(seconds * 16_000) // 160
+    failed = Measurement(f"detector {variant}", frames, False, False, None, None, ok=False)
+    request = {"variant": variant, "seconds": float(seconds)}
+    return scaling.run_in_fresh_process(_measure_detector, request, failed, timeout)
+
+
+def _measure_detector(variant: str, seconds: float) -> Measurement:
+    """In the fresh process: warm up on one second, then time the whole recording."""
+    model, _ = load_detector(variant)
+    model.float().eval()
+    waveform = 0.1 * torch.randn(round(seconds * model.config.sample_rate))  # (S,)
+
+    def run(samples: torch.Tensor) -> None:
+        with torch.no_grad():
+            model(model.features(samples[None]))  # (1, T, C)
+
+    run(waveform[: model.config.sample_rate])
+    cpu = torch.device("cpu")
+    baseline = scaling.peak_memory(cpu, reset=True)
+    start = time.perf_counter()
+    run(waveform)
+    elapsed = time.perf_counter() - start
+    peak = scaling.peak_memory(cpu) - baseline
+    frames = 1 + waveform.numel() // model.config.hop_length
+    return Measurement(f"detector {variant}", frames, False, False, elapsed, max(peak, 0), ok=True)
+
+
+def build_checkpoint(
+    variant: str = "local",
+    path: str | Path | None = None,
+    overwrite: bool = False,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> Path:
     """Train one shipped detector from scratch and save it with its scores on the full
     profile's test recordings.
 
@@ -282,9 +350,15 @@ def build_checkpoint(variant: str = "local", path: str | Path | None = None,
     history = train_detector(model, recipe, data, device, progress)
     model.cpu()
     scores = evaluate_variants({variant: model}, get_profile("full"), data)
-    metadata = {"variant": variant, "recipe": asdict(recipe), "keywords": list(data.keywords),
-                "history": history, "test_scores": scores, "threads": torch.get_num_threads(),
-                "device": str(device)}  # fmt: skip
+    metadata = {
+        "variant": variant,
+        "recipe": asdict(recipe),
+        "keywords": list(data.keywords),
+        "history": history,
+        "test_scores": scores,
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+    }
     save_detector(path, model, metadata, overwrite=overwrite)
     if progress:
         print(f"{path}: {history['seconds']:.0f} s of training; {scores}")
@@ -306,5 +380,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = parser.parse_args(argv)
     device = get_device(args.device)
     folder = Path(args.folder) if args.folder else None
-    return [build_checkpoint(v, folder / f"{v}.pt" if folder else None, args.overwrite, device)
-            for v in args.variant]  # fmt: skip
+    return [
+        build_checkpoint(v, folder / f"{v}.pt" if folder else None, args.overwrite, device)
+        for v in args.variant
+    ]

@@ -43,8 +43,17 @@ import torch.nn.functional as F
 from .. import attention
 from ..attention.functional import scaled_dot_product_attention
 
-__all__ = ["FORMS", "Measurement", "log_log_slope", "measure", "memory_budget", "naive_bytes",
-           "scaling_curve"]  # fmt: skip
+__all__ = [
+    "FORMS",
+    "Measurement",
+    "log_log_slope",
+    "measure",
+    "memory_budget",
+    "naive_bytes",
+    "peak_memory",
+    "run_in_fresh_process",
+    "scaling_curve",
+]
 
 FORMS = ("naive", "fused", "chunked", "local")
 MEMORY_FRACTION = 0.5  # the naive guard's default budget: this share of RAM (or GPU memory)
@@ -68,8 +77,9 @@ class Measurement:
     error: str | None = None  # why, when not ok
 
 
-def naive_bytes(frames: int, heads: int = 4, batch: int = 1,
-                dtype: torch.dtype = torch.float32) -> int:  # fmt: skip
+def naive_bytes(
+    frames: int, heads: int = 4, batch: int = 1, dtype: torch.dtype = torch.float32
+) -> int:
     """Bytes of the (batch, heads, frames, frames) scores and weights naive attention writes.
 
     That is 2 * batch * heads * frames**2 elements; the backward needs as much again.
@@ -100,10 +110,20 @@ def memory_budget(device: str = "cpu", fraction: float = MEMORY_FRACTION) -> int
         return None
 
 
-def measure(form: str, frames: int, *, backward: bool = False, checkpoint: bool = False,
-            heads: int = 4, head_dim: int = 64, window: int = 256, chunk: int = 1024,
-            device: str = "cpu", budget: int | None = None,
-            timeout: float = 600.0) -> Measurement:  # fmt: skip
+def measure(
+    form: str,
+    frames: int,
+    *,
+    backward: bool = False,
+    checkpoint: bool = False,
+    heads: int = 4,
+    head_dim: int = 64,
+    window: int = 256,
+    chunk: int = 1024,
+    device: str = "cpu",
+    budget: int | None = None,
+    timeout: float = 600.0,
+) -> Measurement:
     """Time and extra peak memory of one attention form at one length, in a fresh process.
 
     Args:
@@ -140,11 +160,13 @@ def measure(form: str, frames: int, *, backward: bool = False, checkpoint: bool 
     budget = memory_budget(device) if budget is None and form == "naive" else budget
     needed = naive_bytes(frames, heads) * (2 if backward else 1)
     if form == "naive" and budget is not None and needed > budget:
-        failed.error = (f"refused: naive attention at T={frames:,} needs about "
-                        f"{needed / 1e9:.1f} GB for its weights, over the budget of "
-                        f"{budget / 1e9:.1f} GB (pass budget= to change it)")  # fmt: skip
+        failed.error = (
+            f"refused: naive attention at T={frames:,} needs about "
+            f"{needed / 1e9:.1f} GB for its weights, over the budget of "
+            f"{budget / 1e9:.1f} GB (pass budget= to change it)"
+        )
         return failed
-    return _run_in_fresh_process(request, failed, timeout)
+    return run_in_fresh_process(_measure_here, request, failed, timeout)
 
 
 def scaling_curve(form: str, lengths, **kwargs) -> list[Measurement]:
@@ -207,11 +229,17 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _run_in_fresh_process(request: dict, failed: Measurement, timeout: float) -> Measurement:
-    """Run `_child(request)` in a new process; its Measurement, or `failed` with the reason."""
+def run_in_fresh_process(work, request: dict, failed: Measurement, timeout: float) -> Measurement:
+    """Run `work(**request)` in a new process; its Measurement, or `failed` with the reason.
+
+    `work` is a module-level function returning a Measurement (the new process imports it);
+    `measure` runs an attention form this way, `recipe.detector_footprint` a whole detector.
+
+    Notebook: 12_long_audio_efficient_attention.
+    """
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(request, sender), daemon=True)
+    process = context.Process(target=_child, args=(work, request, failed, sender), daemon=True)
     process.start()
     sender.close()  # the child holds the only sending end: EOF when it dies
     try:
@@ -232,23 +260,31 @@ def _run_in_fresh_process(request: dict, failed: Measurement, timeout: float) ->
     return failed
 
 
-def _child(request: dict, sender) -> None:
+def _child(work, request: dict, failed: Measurement, sender) -> None:
     """The fresh process's work: measure, send the Measurement back as a dict."""
+    _return_freed_memory()
     try:
-        result = _measure_here(**request)
+        result = work(**request)
     except Exception as error:  # every failure is reported as data, for the parent to keep
-        result = Measurement(request["form"], request["frames"], request["backward"],
-                             request["checkpoint"], None, None, ok=False,
-                             error=f"{type(error).__name__}: {error}")  # fmt: skip
+        failed.error = f"{type(error).__name__}: {error}"
+        result = failed
     sender.send(asdict(result))
     sender.close()
 
 
-def _measure_here(form: str, frames: int, backward: bool, checkpoint: bool, heads: int,
-                  head_dim: int, window: int, chunk: int, device: str) -> Measurement:  # fmt: skip
+def _measure_here(
+    form: str,
+    frames: int,
+    backward: bool,
+    checkpoint: bool,
+    heads: int,
+    head_dim: int,
+    window: int,
+    chunk: int,
+    device: str,
+) -> Measurement:
     """Inputs, the op at a tiny length (warm-up), then the timed op and its peak memory."""
     device = torch.device(device)
-    _return_freed_memory()
     op = _operation(form, window, chunk, checkpoint)
 
     def inputs(length: int) -> list[torch.Tensor]:
@@ -266,9 +302,9 @@ def _measure_here(form: str, frames: int, backward: bool, checkpoint: bool, head
     q, k, v = inputs(frames)
     step(*inputs(min(frames, WARMUP_FRAMES)))  # loads the kernels; its tensors are freed
     gc.collect()
-    baseline = _peak_bytes(device, reset=True)
+    baseline = peak_memory(device, reset=True)
     seconds = [step(q, k, v)]
-    peak = _peak_bytes(device) - baseline  # the first run's: later ones only refine the time
+    peak = peak_memory(device) - baseline  # the first run's: later ones only refine the time
     while sum(seconds) < REPEAT_WITHIN_S and len(seconds) < MAX_REPEATS:
         q.grad = k.grad = v.grad = None
         seconds.append(step(q, k, v))
@@ -294,8 +330,11 @@ def _return_freed_memory() -> None:
             ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
-def _peak_bytes(device: torch.device, reset: bool = False) -> int:
-    """This process's peak memory so far; reset=True first restarts the count from now."""
+def peak_memory(device: torch.device, reset: bool = False) -> int:
+    """This process's peak memory so far, bytes; reset=True first restarts the count from now.
+
+    Notebook: 12_long_audio_efficient_attention.
+    """
     _sync(device)
     if device.type == "cuda":
         if reset:

@@ -97,3 +97,14 @@ def test_save_load_round_trip_and_no_silent_overwrite(tmp_path):
         build_checkpoint("local", path)
     with pytest.raises(ValueError, match="variant"):
         load_detector("sparse")
+
+
+def test_detector_footprint_measures_a_shipped_detector_in_a_fresh_process():
+    from course_utils.longform import detector_footprint
+
+    result = detector_footprint("local", 5.0)
+    assert result.ok, result.error
+    assert result.form == "detector local" and result.frames == 501
+    assert result.seconds > 0 and result.peak_bytes > 0
+    with pytest.raises(ValueError, match="variant"):
+        detector_footprint("medium", 5.0)
