@@ -5,13 +5,15 @@ and moves it into place, refusing to replace a file unless told to; under `torch
 main process writes. `load_checkpoint` reads it back with ``torch.load(weights_only=True)``,
 which cannot run code hidden in a file, and names the keys that do not match. `load_model`
 is what the lessons' shipped models use: it checks that the file holds the model asked for
-(its metadata's "model" tag), builds it from the saved config and loads it.
+(its metadata's "model" tag), builds it from the saved config and loads it. `rebuild_command`
+is the command line that rebuilds a lesson's shipped models (``python -m course_utils.<topic>``).
 
 Notebook: 06_audio_classification (section "A training loop we can reuse").
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from .core import atomic_write
+from .core import atomic_write, get_device
 from .distributed import is_main_process
 
-__all__ = ["load_checkpoint", "load_model", "read_checkpoint", "save_checkpoint"]
+__all__ = [
+    "load_checkpoint",
+    "load_model",
+    "read_checkpoint",
+    "rebuild_command",
+    "save_checkpoint",
+]
 
 
 def _check_metadata(value: Any, where: str = "metadata") -> None:
@@ -218,3 +226,46 @@ def load_model(
     model = build(metadata["config"])
     load_checkpoint(path, model)  # half-precision weights are cast back to the model's dtype
     return model.eval(), metadata
+
+
+def rebuild_command(
+    topic: str,
+    description: str,
+    variants: Iterable[str],
+    build: Callable[[str, Path | None, bool, torch.device], Path],
+    argv: list[str] | None = None,
+) -> list[Path]:
+    """``python -m course_utils.<topic>``: rebuild the shipped models of one lesson.
+
+    Options: ``--variant`` (default: all), ``--overwrite``, ``--folder`` (each variant is then
+    written as ``<folder>/<variant>.pt``; without it, `build` writes to its own default in the
+    data folder) and ``--device`` (default: the best there is).
+
+    Args:
+        topic: the package folder, e.g. "longform" (names the command in its help).
+        description: the help's first line.
+        variants: the variants one may rebuild.
+        build: `(variant, path or None, overwrite, device) -> path written`, the recipe's
+            `build_checkpoint`.
+        argv: the arguments (default: the command line's).
+
+    Returns:
+        the paths written, one per variant.
+
+    Notebook: 11_gan_audio_restoration.
+    """
+    variants = list(variants)
+    parser = argparse.ArgumentParser(
+        prog=f"python -m course_utils.{topic}", description=description
+    )
+    parser.add_argument("--variant", nargs="+", default=variants, choices=variants)
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
+    parser.add_argument("--folder", default=None, help="default: the data folder's checkpoints/")
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best)")
+    args = parser.parse_args(argv)
+    device = get_device(args.device)
+    folder = Path(args.folder) if args.folder else None
+    return [
+        build(variant, folder / f"{variant}.pt" if folder else None, args.overwrite, device)
+        for variant in args.variant
+    ]

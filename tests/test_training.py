@@ -422,3 +422,23 @@ def test_load_model_checks_the_tag_and_names_the_rebuild_command(tmp_path):
         load_model(path, "Codec", build, "layer", "make layer")
     with pytest.raises(FileNotFoundError, match="no layer at .*build one with `make layer`"):
         load_model(tmp_path / "missing.pt", "Linear", build, "layer", "make layer")
+
+
+def test_rebuild_command_passes_each_variant_its_path_and_options(tmp_path):
+    from course_utils.checkpoints import rebuild_command
+
+    calls = []
+
+    def build(variant, path, overwrite, device):
+        calls.append((variant, path, overwrite, device.type))
+        return tmp_path / f"{variant}.pt"
+
+    written = rebuild_command("demo", "Rebuild.", ["a", "b"], build, ["--device", "cpu"])
+    assert written == [tmp_path / "a.pt", tmp_path / "b.pt"]
+    assert calls == [("a", None, False, "cpu"), ("b", None, False, "cpu")]  # build's default
+    calls.clear()
+    argv = ["--variant", "b", "--folder", str(tmp_path), "--overwrite", "--device", "cpu"]
+    rebuild_command("demo", "Rebuild.", ["a", "b"], build, argv)
+    assert calls == [("b", tmp_path / "b.pt", True, "cpu")]
+    with pytest.raises(SystemExit):  # argparse names the choices on stderr
+        rebuild_command("demo", "Rebuild.", ["a", "b"], build, ["--variant", "c"])

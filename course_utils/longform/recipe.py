@@ -15,7 +15,6 @@ Notebook: 12_long_audio_efficient_attention.
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -24,8 +23,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ..checkpoints import load_model
-from ..core import data_dir, get_device, get_profile, register_section
+from ..checkpoints import load_model, rebuild_command
+from ..core import data_dir, get_profile, register_section
 from ..training import TrainConfig, adamw_one_cycle, save_checkpoint
 from . import scaling
 from .data import LongformConfig, TrainingCrops, frame_targets, load_words, test_recordings
@@ -366,21 +365,10 @@ def build_checkpoint(
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    """``python -m course_utils.longform``: rebuild lesson 12's detectors (about 15 min
-    each on one CPU thread)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m course_utils.longform",
-        description="Rebuild lesson 12's keyword detectors (the shipped ones are in "
-        "course_utils/longform/checkpoints/).",
+    """``python -m course_utils.longform``: rebuild lesson 12's detectors (22-24 min each on
+    one CPU thread)."""
+    description = (
+        "Rebuild lesson 12's keyword detectors (the shipped ones are in "
+        "course_utils/longform/checkpoints/)."
     )
-    parser.add_argument("--variant", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
-    parser.add_argument("--folder", default=None, help="default: the data folder's checkpoints/")
-    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best)")
-    args = parser.parse_args(argv)
-    device = get_device(args.device)
-    folder = Path(args.folder) if args.folder else None
-    return [
-        build_checkpoint(v, folder / f"{v}.pt" if folder else None, args.overwrite, device)
-        for v in args.variant
-    ]
+    return rebuild_command("longform", description, VARIANTS, build_checkpoint, argv)

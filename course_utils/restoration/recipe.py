@@ -18,7 +18,6 @@ Notebook: 11_gan_audio_restoration.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -27,8 +26,8 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import load_model
-from ..core import data_dir, get_device, get_profile, register_section
+from ..checkpoints import load_model, rebuild_command
+from ..core import data_dir, get_profile, register_section
 from ..training import save_checkpoint
 from .data import PairBatches, load_clean_speech, test_pairs
 from .degrade import Degradation
@@ -278,19 +277,10 @@ def build_checkpoint(variant: str = "denoiser", path: str | Path | None = None,
 
 
 def main(argv: list[str] | None = None) -> list[Path]:
-    """``python -m course_utils.restoration``: rebuild lesson 11's generators (about 20 min
-    each on one CPU thread)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m course_utils.restoration",
-        description="Rebuild lesson 11's generators (the shipped ones are in "
-        "course_utils/restoration/checkpoints/).",
+    """``python -m course_utils.restoration``: rebuild lesson 11's generators (12-26 min each
+    on one CPU thread)."""
+    description = (
+        "Rebuild lesson 11's generators (the shipped ones are in "
+        "course_utils/restoration/checkpoints/)."
     )
-    parser.add_argument("--variant", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
-    parser.add_argument("--folder", default=None, help="default: the data folder's checkpoints/")
-    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best)")
-    args = parser.parse_args(argv)
-    device = get_device(args.device)
-    folder = Path(args.folder) if args.folder else data_dir() / "checkpoints"
-    return [build_checkpoint(v, folder / f"{v}.pt", args.overwrite, device)
-            for v in args.variant]  # fmt: skip
+    return rebuild_command("restoration", description, VARIANTS, build_checkpoint, argv)
