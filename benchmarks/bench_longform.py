@@ -18,9 +18,9 @@ over the process's baseline (inputs made, the op warmed up at a tiny length).
 5. On CUDA: `backend_table` (time, TFLOP/s, share of peak per SDPA backend) at T = 4,096,
    16,384 and 65,536, fp16.
 
-`python -m benchmarks longform` runs it all: 14-15 minutes on 2 CPU cores shared with another
-job (835 s and 892 s), a third of it chunked attention's forward at 30,000 and 60,000 frames.
-With COURSE_PROFILE=ci the lengths stop at 4,000: a 3-minute smoke check, no target rows.
+`python -m benchmarks longform` runs it all: 7.5 minutes on a quiet 2-core CPU (14-15 minutes
+with another job on the cores), a third of it chunked attention's forward at 30,000 and
+60,000 frames. With COURSE_PROFILE=ci the lengths stop at 4,000: a smoke check, no target rows.
 """
 
 from __future__ import annotations

@@ -13,7 +13,12 @@ Notebook: 01_attention_as_weighted_average.
 
 from . import backends, chunked, functional, layers, local, streaming, transformer
 from .backends import SDPA_BACKENDS, attention_flops, available_backends, sdpa
-from .chunked import OnlineSoftmaxState, chunked_attention, finish, online_softmax_step
+from .chunked import (
+    OnlineSoftmaxState,
+    chunked_attention,
+    online_softmax_context,
+    online_softmax_step,
+)
 from .functional import (
     causal_mask,
     dot_score,
@@ -55,13 +60,13 @@ __all__ = [
     "chunked_attention",
     "dot_score",
     "DotProductAttention",
-    "finish",
     "KVCache",
     "LearnedPositionalEncoding",
     "local_attention",
     "LocationSensitiveAttention",
     "masked_softmax",
     "MultiHeadAttention",
+    "online_softmax_context",
     "online_softmax_step",
     "OnlineSoftmaxState",
     "padding_mask",

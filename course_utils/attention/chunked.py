@@ -32,7 +32,12 @@ import torch.utils.checkpoint
 
 from ._checks import check_key_padding, check_positive_int, check_sequence_qkv
 
-__all__ = ["OnlineSoftmaxState", "chunked_attention", "finish", "online_softmax_step"]
+__all__ = [
+    "OnlineSoftmaxState",
+    "chunked_attention",
+    "online_softmax_context",
+    "online_softmax_step",
+]
 
 
 class OnlineSoftmaxState(NamedTuple):
@@ -57,7 +62,7 @@ def online_softmax_step(
 
     With m the old maximum and m' = max(m, rowmax(scores)), the old sum and accumulator are
     rescaled by exp(m - m'), then exp(scores - m') and exp(scores - m') @ values are added.
-    `finish` turns the state into the context.
+    `online_softmax_context` turns the state into the context.
 
     Args:
         state: the state after the previous blocks, or None to start a fresh row.
@@ -71,7 +76,8 @@ def online_softmax_step(
         >>> scores, values = torch.randn(2, 6), torch.randn(6, 3)
         >>> state = online_softmax_step(None, scores[:, :4], values[:4])
         >>> state = online_softmax_step(state, scores[:, 4:], values[4:])
-        >>> torch.allclose(finish(state), torch.softmax(scores, -1) @ values, atol=1e-6)
+        >>> reference = torch.softmax(scores, -1) @ values
+        >>> torch.allclose(online_softmax_context(state), reference, atol=1e-6)
         True
 
     Notebook: 12_long_audio_efficient_attention.
@@ -102,7 +108,7 @@ def online_softmax_step(
     )
 
 
-def finish(state: OnlineSoftmaxState) -> torch.Tensor:
+def online_softmax_context(state: OnlineSoftmaxState) -> torch.Tensor:
     """The context of an online softmax: accumulator / row_sum, and zeros where nothing was seen.
 
     A row whose keys were all masked has row_sum = 0 and accumulator = 0: it gets a zero
@@ -116,7 +122,7 @@ def finish(state: OnlineSoftmaxState) -> torch.Tensor:
 
     Example:
         >>> state = online_softmax_step(None, torch.full((1, 3), float("-inf")), torch.ones(3, 2))
-        >>> finish(state)
+        >>> online_softmax_context(state)
         tensor([[0., 0.]])
 
     Notebook: 12_long_audio_efficient_attention.
@@ -220,4 +226,4 @@ def _query_chunk(
         if allowed is not None:
             scores = scores.masked_fill(~allowed, float("-inf"))
         state = online_softmax_step(state, scores, values[..., first:last, :])
-    return finish(state)  # (..., Qc, Dv)
+    return online_softmax_context(state)  # (..., Qc, Dv)

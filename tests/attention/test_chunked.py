@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from course_utils.attention.chunked import (
     OnlineSoftmaxState,
     chunked_attention,
-    finish,
+    online_softmax_context,
     online_softmax_step,
 )
 from course_utils.attention.functional import causal_mask, scaled_dot_product_attention
@@ -50,7 +50,7 @@ def test_online_softmax_equals_one_softmax(splits):
         state = online_softmax_step(state, s, v)
     assert isinstance(state, OnlineSoftmaxState)
     weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # the fully masked row -> 0
-    torch.testing.assert_close(finish(state), weights @ values, rtol=0, atol=1e-12)
+    torch.testing.assert_close(online_softmax_context(state), weights @ values, rtol=0, atol=1e-12)
     # The normaliser: row_sum * exp(row_max) is the sum of exp(scores) over the whole row.
     normaliser = torch.exp(scores).sum(dim=-1, keepdim=True)
     torch.testing.assert_close(
@@ -62,7 +62,7 @@ def test_online_softmax_equals_one_softmax(splits):
 def test_a_fully_masked_row_gives_zeros():
     state = online_softmax_step(None, torch.full((1, 4), float("-inf")), torch.ones(4, 2))
     assert torch.equal(state.row_sum, torch.zeros(1, 1))
-    assert torch.equal(finish(state), torch.zeros(1, 2))
+    assert torch.equal(online_softmax_context(state), torch.zeros(1, 2))
 
 
 # Equality with full attention ----------------------------------------------------------------
