@@ -5,8 +5,9 @@ and moves it into place, refusing to replace a file unless told to; under `torch
 main process writes. `load_checkpoint` reads it back with ``torch.load(weights_only=True)``,
 which cannot run code hidden in a file, and names the keys that do not match. `load_model`
 is what the lessons' shipped models use: it checks that the file holds the model asked for
-(its metadata's "model" tag), builds it from the saved config and loads it. `rebuild_command`
-is the command line that rebuilds a lesson's shipped models (``python -m course_utils.<topic>``).
+(its metadata's "model" tag), builds it from the saved config and loads it. `load_shipped`
+finds a lesson's shipped file (package data) unless a path is given; `rebuild_command` is the
+command line that rebuilds a lesson's shipped models (``python -m course_utils.<topic>``).
 
 Notebook: 06_audio_classification (section "A training loop we can reuse").
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from .distributed import is_main_process
 __all__ = [
     "load_checkpoint",
     "load_model",
+    "load_shipped",
     "read_checkpoint",
     "rebuild_command",
     "save_checkpoint",
@@ -269,3 +272,21 @@ def rebuild_command(
         build(variant, folder / f"{variant}.pt" if folder else None, args.overwrite, device)
         for variant in args.variant
     ]
+
+
+def load_shipped(package: str, name: str, path: str | Path | None, load: Callable[[Path], Any]):
+    """`load(path)` when a path is given, else `load` of the checkpoint `name` shipped in
+    `package`'s ``checkpoints/`` folder (package data, found with `importlib.resources`, a
+    real file even from a zipped install).
+
+    Example:
+        >>> load_shipped("course_utils.asr", "asr_location.pt", None, lambda p: p.name)
+        'asr_location.pt'
+
+    Notebook: 08_speech_recognition.
+    """
+    if path is not None:
+        return load(Path(path))
+    shipped = resources.files(package).joinpath("checkpoints", name)
+    with resources.as_file(shipped) as file:
+        return load(Path(file))

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from ..augment import FrequencyWarp, SpecAugment, SpecAugmentConfig
-from ..checkpoints import read_checkpoint
+from ..checkpoints import load_shipped, read_checkpoint
 from ..core import Profile, data_dir, get_profile, register_section
 from ..data import build_corpus
 from ..distributed import init_distributed, is_main_process
@@ -236,11 +236,7 @@ def load_recognizer(
         path: a file written by `build_checkpoints`; None (default) loads the shipped one.
         attention: which shipped recogniser, "location" (default) or "content".
     """
-    if path is None:
-        shipped = resources.files(__package__).joinpath("checkpoints", f"asr_{attention}.pt")
-        with resources.as_file(shipped) as file:  # a real file even from a zipped install
-            return _load(Path(file))
-    return _load(Path(path))
+    return load_shipped(__package__, f"asr_{attention}.pt", path, _load)
 
 
 def _load(path: Path) -> tuple[Recognizer, dict]:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import load_model
+from ..checkpoints import load_model, load_shipped
 from ..core import data_dir, get_device, get_profile, register_section
 from ..data import build_corpus
 from ..training import History, TrainConfig, adamw_one_cycle, fit, save_checkpoint
@@ -215,12 +215,7 @@ def load_codec(path: str | Path | None = None, variant: str = "attention") -> tu
         FileNotFoundError: no file at `path`.
         ValueError: a corrupt file, a checkpoint of another model, an unknown variant.
     """
-    if path is None:
-        name = checkpoint_name(variant)
-        shipped = resources.files(__package__).joinpath("checkpoints", name)
-        with resources.as_file(shipped) as file:  # a real file even from a zipped install
-            return _load(Path(file))
-    return _load(Path(path))
+    return load_shipped(__package__, checkpoint_name(variant), path, _load)
 
 
 def _load(path: Path) -> tuple[Codec, dict]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoints import load_model, rebuild_command
+from ..checkpoints import load_model, load_shipped, rebuild_command
 from ..core import data_dir, get_profile, register_section
 from ..training import save_checkpoint
 from .data import PairBatches, load_clean_speech, test_pairs
@@ -227,12 +227,7 @@ def load_restorer(variant: str = "denoiser", path: str | Path | None = None):
         FileNotFoundError: no file at `path`.
         ValueError: an unknown variant, a corrupt file, a checkpoint of another model.
     """
-    name = f"{_check_variant(variant)}.pt"
-    if path is None:
-        shipped = resources.files(__package__).joinpath("checkpoints", name)
-        with resources.as_file(shipped) as file:
-            return _load(Path(file))
-    return _load(Path(path))
+    return load_shipped(__package__, f"{_check_variant(variant)}.pt", path, _load)
 
 
 def _load(path: Path) -> tuple[Restorer, dict]:

@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 from ..asr import load_recognizer
-from ..checkpoints import load_model
+from ..checkpoints import load_model, load_shipped
 from ..core import data_dir, get_device, register_section
 from ..training import (
     History,
@@ -246,10 +246,7 @@ def load_synthesizer(
     if path is None:
         if attention not in ATTENTION_KINDS:
             raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {attention!r}")
-        shipped = resources.files(__package__).joinpath("checkpoints", f"tts_{attention}.pt")
-        with resources.as_file(shipped) as file:  # a real file even from a zipped install
-            return _load(Path(file))
-    return _load(Path(path))
+    return load_shipped(__package__, f"tts_{attention}.pt", path, _load)
 
 
 def _load(path: Path) -> tuple[Tacotron, dict]:
@@ -305,8 +302,10 @@ def build_checkpoint(
         "train_seconds": round(seconds, 1),
         "threads": torch.get_num_threads(),
         "device": str(device),
-        "validation": [{name: round(e[name], 4) for name in ("step", "focus", "val_loss")}
-                       for e in history.epochs],  # fmt: skip
+        "validation": [
+            {name: round(e[name], 4) for name in ("step", "focus", "val_loss")}
+            for e in history.epochs
+        ],  # fmt: skip
         "test": score_synthesizer(model, data["test"], recognizer),
     }
     save_checkpoint(path, model, overwrite=overwrite, metadata=metadata)
@@ -325,8 +324,11 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
     parser.add_argument("--attention", nargs="+", default=list(ATTENTION_KINDS),
                         choices=ATTENTION_KINDS, help="which synthesisers to build")  # fmt: skip
-    parser.add_argument("--folder", default=None,
-                        help="where to write them (default: the data folder's checkpoints/)")
+    parser.add_argument(
+        "--folder",
+        default=None,
+        help="where to write them (default: the data folder's checkpoints/)",
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best)")
     args = parser.parse_args(argv)
     device = get_device(args.device)  # also sets the CPU threads by the course's rule
