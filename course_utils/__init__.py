@@ -14,6 +14,7 @@ from . import (
     asr,
     attention,
     audio,
+    audiotext,
     augment,
     codec,
     data,

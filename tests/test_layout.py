@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "course_utils"
 LESSONS = {path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
 FOUNDATIONS = ("core", "audio", "augment", "data", "attention", "exercises")
-APPLICATIONS = ("kws", "sed", "asr", "tts", "codec", "restoration", "longform")
+APPLICATIONS = ("kws", "sed", "asr", "tts", "codec", "restoration", "longform", "audiotext")
 TOP_LEVEL = ("training", "checkpoints", "distributed", "distributed_data", "metrics", "plotting")
 MODULES = sorted(path for path in PACKAGE.rglob("*.py") if "__pycache__" not in path.parts)
 

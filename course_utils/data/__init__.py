@@ -26,6 +26,7 @@ from .corpus import (
     CorpusSplit,
     build_corpus,
     cache_path,
+    trim_silence,
 )
 from .corpus_config import (
     SPLITS,
@@ -83,7 +84,10 @@ from .sounds import (
 )
 from .texts import (
     COMMANDS,
+    DEVICES,
     DIGITS,
+    DIRECTIONS,
+    ROOMS,
     UNKNOWN_LABEL,
     UNKNOWN_WORDS,
     command_sentences,
@@ -114,6 +118,8 @@ __all__ = [
     "Corpus",
     "CorpusConfig",
     "CorpusSplit",
+    "DEVICES",
+    "DIRECTIONS",
     "digit_strings",
     "in_grammar",
     "DIGITS",
@@ -135,6 +141,7 @@ __all__ = [
     "mix_event",
     "native_sample_rate",
     "Recording",
+    "ROOMS",
     "RECORDING_PATTERN",
     "RecordingFolder",
     "SCENE_CLASSES",
@@ -147,6 +154,7 @@ __all__ = [
     "synth_event",
     "synthesize",
     "synthesize_batch",
+    "trim_silence",
     "UNKNOWN_LABEL",
     "UNKNOWN_WORDS",
     "Voice",

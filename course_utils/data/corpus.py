@@ -36,7 +36,7 @@ from .texts import (
     word_texts,
 )
 
-__all__ = ["Corpus", "CorpusSplit", "build_corpus", "cache_path"]
+__all__ = ["Corpus", "CorpusSplit", "build_corpus", "cache_path", "trim_silence"]
 
 CHUNK_SIZE = 64  # utterances per synthesis batch: fixed, so results do not depend on workers
 
@@ -56,7 +56,7 @@ def _texts(config: CorpusConfig, split: str) -> list[tuple[str, int]]:
     return [(text, -1) for text in command_sentences(n, rng)]
 
 
-def _trim_silence(
+def trim_silence(
     waveform: np.ndarray, sample_rate: int, threshold_db: float = -40.0
 ) -> np.ndarray:
     """Cut leading and trailing silence (eSpeak pads its output), keeping 10 ms margins."""
@@ -94,7 +94,7 @@ def _render_chunk(
     )
     rendered = []
     for (text, label), voice, wave, rng in zip(texts, voices, speech, rngs, strict=True):
-        wave = _trim_silence(wave, config.sample_rate)
+        wave = trim_silence(wave, config.sample_rate)
         wave, meta = _place_and_augment(wave, config, rng)
         meta |= {
             "text": text,

@@ -16,7 +16,10 @@ import numpy as np
 
 __all__ = [
     "COMMANDS",
+    "DEVICES",
     "DIGITS",
+    "DIRECTIONS",
+    "ROOMS",
     "UNKNOWN_LABEL",
     "UNKNOWN_WORDS",
     "command_sentences",
@@ -39,9 +42,9 @@ UNKNOWN_WORDS = (
 )  # fmt: skip
 UNKNOWN_LABEL = "_unknown_"
 
-# Grammar of the command sentences: templates and the values of their slots.
-_ROOMS = ("kitchen", "bedroom", "living room", "office", "garden", "hallway")
-_DEVICES = ("lights", "heating", "radio", "fan", "television", "music")
+# Grammar of the command sentences: the values of their slots, and templates.
+ROOMS = ("kitchen", "bedroom", "living room", "office", "garden", "hallway")
+DEVICES = ("lights", "heating", "radio", "fan", "television", "music")
 _SENTENCE_TEMPLATES = (
     "turn on the {room} {device}",
     "turn off the {room} {device}",
@@ -52,11 +55,11 @@ _SENTENCE_TEMPLATES = (
     "play some music in the {room}",
     "stop the {device}",
 )
-_DIRECTIONS = ("up", "down", "left", "right", "forward", "backward")
+DIRECTIONS = ("up", "down", "left", "right", "forward", "backward")
 
 
 def _template_pattern(template: str) -> re.Pattern:
-    slots = {"room": _ROOMS, "device": _DEVICES, "digit": DIGITS[1:], "direction": _DIRECTIONS}
+    slots = {"room": ROOMS, "device": DEVICES, "digit": DIGITS[1:], "direction": DIRECTIONS}
     parts = re.split(r"\{(\w+)\}", template)  # text, slot, text, slot, ..., text
     regex = "".join(re.escape(part) if i % 2 == 0 else f"({'|'.join(slots[part])})"
                     for i, part in enumerate(parts))  # fmt: skip
@@ -118,10 +121,10 @@ def command_sentences(n: int, rng: np.random.Generator) -> list[str]:
         template = _SENTENCE_TEMPLATES[rng.integers(len(_SENTENCE_TEMPLATES))]
         sentences.append(
             template.format(
-                room=_ROOMS[rng.integers(len(_ROOMS))],
-                device=_DEVICES[rng.integers(len(_DEVICES))],
+                room=ROOMS[rng.integers(len(ROOMS))],
+                device=DEVICES[rng.integers(len(DEVICES))],
                 digit=DIGITS[rng.integers(1, 10)],
-                direction=_DIRECTIONS[rng.integers(len(_DIRECTIONS))],
+                direction=DIRECTIONS[rng.integers(len(DIRECTIONS))],
             )
         )
     return sentences

@@ -17,6 +17,7 @@ from . import (
     lesson_10,
     lesson_11,
     lesson_12,
+    lesson_13,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "lesson_10",
     "lesson_11",
     "lesson_12",
+    "lesson_13",
 ]
