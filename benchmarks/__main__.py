@@ -26,6 +26,7 @@ BENCHMARKS = (
     "codec",
     "restoration",
     "longform",
+    "audiotext",
     "threads",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 

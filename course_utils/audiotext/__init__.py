@@ -20,6 +20,7 @@ from .data import (
     KINDS,
     QUERIES,
     SINGLE_WORDS,
+    SLOTS,
     AudioTextConfig,
     Utterance,
     UtteranceSet,
@@ -29,6 +30,7 @@ from .data import (
 )
 from .evaluation import (
     Found,
+    compare_fusions,
     detection_scores,
     distinct,
     order_scores,
@@ -82,6 +84,7 @@ __all__ = [
     "AudioTextProfile",
     "audio_batch",
     "build_checkpoint",
+    "compare_fusions",
     "CrossAttention",
     "detection_scores",
     "DetectorConfig",
@@ -118,6 +121,7 @@ __all__ = [
     "Schedule",
     "search",
     "SINGLE_WORDS",
+    "SLOTS",
     "SpokenTermDetector",
     "test_scores",
     "TextEncoder",

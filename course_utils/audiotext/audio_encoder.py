@@ -35,7 +35,8 @@ def prepare_audio(
     waveforms, sample_rate: int = SAMPLE_RATE
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One waveform (S,) or a list of them, at `sample_rate` -> a zero-padded float32 batch
-    (B, S') at 16 kHz and the samples of each (B,). Other rates are resampled (lesson 05).
+    (B, S') at 16 kHz and the samples of each (B,). Other rates are resampled (lesson 05);
+    integer samples (int16 from a file) are scaled to [-1, 1).
 
     Example:
         >>> batch, lengths = prepare_audio([np.zeros(8000), np.ones(4000)], 8000)
@@ -50,7 +51,10 @@ def prepare_audio(
     clips = []
     for i, wave in enumerate(waveforms):
         check_waveform(wave, name=f"waveform {i}")
-        clip = resample(torch.as_tensor(np.asarray(wave, np.float32)), sample_rate, SAMPLE_RATE)
+        wave = np.asarray(wave)
+        if np.issubdtype(wave.dtype, np.integer):  # e.g. int16 from a file: to [-1, 1)
+            wave = wave / float(2 ** (8 * wave.dtype.itemsize - 1))
+        clip = resample(torch.as_tensor(wave.astype(np.float32)), sample_rate, SAMPLE_RATE)
         if clip.numel() < 2 * HOP_LENGTH * 4:
             raise ValueError(
                 f"waveform {i} lasts {clip.numel() / SAMPLE_RATE:.3f} s; "
@@ -120,12 +124,16 @@ class AudioEncoder(nn.Module):
     def forward(
         self, waveforms: torch.Tensor, samples: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.frontend(waveforms)  # (B, M, F)
-        frames = torch.arange(features.shape[-1], device=features.device)
-        x = self.input_norm(features)
-        x = x.masked_fill(frames >= 1 + samples[:, None, None] // HOP_LENGTH, 0.0)  # (B, M, F)
-        x = self.subsample(x).transpose(1, 2)  # (B, T, E)
-        valid = output_lengths(samples.to(x.device))
+        # Zeros after every clip, as its batch neighbours' padding gives it, so that a clip's
+        # frames are the same alone and in a batch (the STFT would reflect a lone clip's end).
+        padded = F.pad(waveforms, (0, self.frontend.n_fft // 2))
+        features = self.frontend(padded)[..., : 1 + waveforms.shape[-1] // HOP_LENGTH]  # (B, M, F)
+        valid = 1 + samples.to(features.device) // HOP_LENGTH  # input frames
+        x = _zero_after(self.input_norm(features), valid)
+        for conv, act in zip(self.subsample[0::2], self.subsample[1::2], strict=True):
+            valid = (valid + 1) // 2
+            x = _zero_after(act(conv(x)), valid)  # padding never leaks into the next layer
+        x = x.transpose(1, 2)  # (B, T, E)
         padding = torch.arange(x.shape[1], device=x.device)[None, :] >= valid[:, None]  # (B, T)
         for norm, depthwise, pointwise in zip(
             self.norms, self.depthwise, self.pointwise, strict=True
@@ -133,3 +141,9 @@ class AudioEncoder(nn.Module):
             h = norm(x).masked_fill(padding[..., None], 0.0).transpose(1, 2)  # (B, E, T)
             x = x + pointwise(F.gelu(depthwise(h).transpose(1, 2)))  # (B, T, E)
         return self.norm(x).masked_fill(padding[..., None], 0.0), padding
+
+
+def _zero_after(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """(B, C, F) with every frame from valid[b] on set to zero."""
+    frames = torch.arange(x.shape[-1], device=x.device)
+    return x.masked_fill(frames >= valid[:, None, None], 0.0)

@@ -96,7 +96,7 @@ class DualConfig:
     embed_dim: int = 128  # the shared space (D)
     audio_blocks: int = 3  # depthwise-convolution blocks of the audio encoder
     kernel: int = 5
-    audio_layers: int = 2  # self-attention layers over the audio frames
+    audio_layers: int = 1  # self-attention layers over the audio frames
     text_layers: int = 1  # ... over the characters
     max_chars: int = 48  # the longest transcript accepted
     temperature: float = 0.07  # initial 1 / exp(s)

@@ -12,8 +12,9 @@ it). Two kinds of text:
   on), for the task "is word A said before word B?".
 
 Voices are split as the corpus splits them (`voice_splits`): "test" utterances are spoken by
-voices never heard in training. Generation takes about 10 ms an utterance; an
-`UtteranceSet` keeps the audio as int16 in one array.
+voices never heard in training. Generation takes about 15 ms an utterance; an
+`UtteranceSet` keeps the audio as int16 in one array, cached in ``data/audiotext/`` (a
+file per set, named by a hash of everything that makes it, written atomically).
 
 Shapes: S samples.
 
@@ -22,13 +23,15 @@ Notebook: 13_multimodal_audio_text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from ..augment import NOISE_COLORS, colored_noise, snr_gain
-from ..core import check_integer, check_sample_rate
+from ..core import check_integer, check_sample_rate, data_dir
+from ..core.cache import config_key, load_npz, load_or_build, save_npz
 from ..data import DEVICES, DIGITS, DIRECTIONS, ROOMS, command_sentences, espeak, voice_splits
 from ..data.corpus import trim_silence
 
@@ -36,6 +39,7 @@ __all__ = [
     "KINDS",
     "QUERIES",
     "SINGLE_WORDS",
+    "SLOTS",
     "AudioTextConfig",
     "Utterance",
     "UtteranceSet",
@@ -46,6 +50,7 @@ __all__ = [
 
 KINDS = ("commands", "word lists")
 QUERIES = ROOMS + DEVICES + DIGITS[1:] + DIRECTIONS  # 27 slot values; "living room" is two words
+SLOTS = {"room": ROOMS, "device": DEVICES, "digit": DIGITS[1:], "direction": DIRECTIONS}
 SINGLE_WORDS = tuple(q for q in QUERIES if " " not in q)  # the 26 words of the word lists
 Span = tuple[float, float]  # (start_s, end_s)
 
@@ -214,28 +219,19 @@ class UtteranceSet:
                             offsets, self.sample_rate, kind, self.split)  # fmt: skip
 
 
-@lru_cache(maxsize=8)
-def make_utterances(
-    kind: str, split: str, count: int, config: AudioTextConfig = AudioTextConfig()
-) -> UtteranceSet:
-    """`count` utterances of `kind` ("commands" or "word lists") spoken by the voices of
-    `split` ("train", "validation" or "test"; test voices are never heard in training).
+CACHE_VERSION = 1  # bump when the generation code changes what a config produces
 
-    The same arguments always give the same set (kept in memory for the process: do not
-    modify it). About 10 ms an utterance.
 
-    Example:
-        >>> test = make_utterances("word lists", "test", 2)
-        >>> len(test), len(test[0].spans) == len(test[0].words)
-        (2, True)
-    """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    splits = voice_splits()
-    if split not in splits:
-        raise ValueError(f"split must be one of {tuple(splits)}, got {split!r}")
-    count = check_integer(count, "count", minimum=1)
-    tag = [config.seed, KINDS.index(kind), tuple(splits).index(split), 13]
+def cache_path(kind: str, split: str, count: int, config: AudioTextConfig) -> Path:
+    """Where a set is cached: ``<data>/audiotext/<kind>-<split>-<count>-<key>.npz``."""
+    key = config_key({"kind": kind, "split": split, "count": count, "config": asdict(config),
+                      "version": CACHE_VERSION})  # fmt: skip
+    return data_dir() / "audiotext" / f"{kind.replace(' ', '_')}-{split}-{count}-{key}.npz"
+
+
+def _generate(kind: str, split: str, count: int, config: AudioTextConfig) -> UtteranceSet:
+    splits = tuple(voice_splits())
+    tag = [config.seed, KINDS.index(kind), splits.index(split), 13]
     texts = _texts(kind, count, np.random.default_rng(tag + [0]), config)
     utterances = []
     for i, text in enumerate(texts):
@@ -246,3 +242,47 @@ def make_utterances(
     return UtteranceSet([u.text for u in utterances], [u.spans for u in utterances],
                         [u.voice for u in utterances], np.concatenate(waves), offsets,
                         config.sample_rate, kind, split)  # fmt: skip
+
+
+def _save(utterances: UtteranceSet, path: Path) -> None:
+    meta = {"texts": utterances.texts, "spans": utterances.spans, "voices": utterances.voices,
+            "sample_rate": utterances.sample_rate, "kind": utterances.kind,
+            "split": utterances.split}  # fmt: skip
+    save_npz(path, meta, {"audio": utterances.audio, "offsets": utterances.offsets})
+
+
+def _load(path: Path) -> UtteranceSet:
+    meta, arrays = load_npz(path)
+    spans = [tuple(tuple(span) for span in row) for row in meta["spans"]]
+    return UtteranceSet(meta["texts"], spans, meta["voices"], arrays["audio"], arrays["offsets"],
+                        meta["sample_rate"], meta["kind"], meta["split"])  # fmt: skip
+
+
+@lru_cache(maxsize=8)
+def make_utterances(
+    kind: str,
+    split: str,
+    count: int,
+    config: AudioTextConfig = AudioTextConfig(),
+    use_cache: bool = True,
+) -> UtteranceSet:
+    """`count` utterances of `kind` ("commands" or "word lists") spoken by the voices of
+    `split` ("train", "validation" or "test"; test voices are never heard in training).
+
+    The same arguments always give the same set, generated once (about 15 ms an utterance)
+    and cached on disk (`cache_path`; ``use_cache=False`` neither reads nor writes it) and in
+    memory for the process: do not modify it.
+
+    Example:
+        >>> test = make_utterances("word lists", "test", 2, use_cache=False)
+        >>> len(test), len(test[0].spans) == len(test[0].words)
+        (2, True)
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    splits = voice_splits()
+    if split not in splits:
+        raise ValueError(f"split must be one of {tuple(splits)}, got {split!r}")
+    count = check_integer(count, "count", minimum=1)
+    path = cache_path(kind, split, count, config) if use_cache else None
+    return load_or_build(path, _load, lambda: _generate(kind, split, count, config), _save)

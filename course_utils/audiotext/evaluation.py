@@ -5,7 +5,8 @@
   attention peak lies within 100 ms of the word's true span;
 - `distinct`, `retrieval_scores`: recall@1 and @5 of the dual encoder among candidate
   transcripts that all differ, both ways (audio -> text, text -> audio);
-- `order_scores`: accuracy of an `OrderClassifier`.
+- `order_scores`: accuracy of an `OrderClassifier`; `compare_fusions`: both fusions trained
+  on the same frozen encoders and scored on unseen voices.
 
 Shapes: N utterances, Q queries, T frames, D embedding size.
 
@@ -18,17 +19,26 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import f1_score, precision_score, recall_score
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from .audio_encoder import HOP_SECONDS, prepare_audio
 from .contrastive import DualEncoder, recall_at_k
 from .data import UtteranceSet
-from .fusion import SpokenTermDetector
+from .fusion import FUSIONS, OrderClassifier, SpokenTermDetector
 from .text import encode_texts
-from .train import encode_queries, audio_batch, presence_queries
+from .train import (
+    Schedule,
+    audio_batch,
+    encode_pairs,
+    encode_queries,
+    order_pairs,
+    presence_queries,
+    train_order,
+)
 
 __all__ = [
     "Found",
+    "compare_fusions",
     "detection_scores",
     "distinct",
     "order_scores",
@@ -90,7 +100,7 @@ def detection_scores(
     """Presence F1 on one said and one unsaid query per utterance, and localisation.
 
     Returns:
-        {"f1", "precision", "recall" (percent), "localised" (percent of the said queries
+        {"f1", "precision", "recall", "accuracy" (percent), "localised" (percent of the said queries
         detected whose attention peak lies within `tolerance` seconds of the word's span),
         "located" (how many those are), "records": one (text, query, label, probability,
         peak seconds, span or None) per query}.
@@ -120,6 +130,7 @@ def detection_scores(
         "f1": 100 * f1_score(truth, said),
         "precision": 100 * precision_score(truth, said, zero_division=0),
         "recall": 100 * recall_score(truth, said),
+        "accuracy": 100 * accuracy_score(truth, said),
         "localised": 100 * float(np.mean(hits)) if hits else 0.0,
         "located": len(hits),
         "records": records,
@@ -180,3 +191,33 @@ def order_scores(model, encoded, labels: torch.Tensor, batch_size: int = 256) ->
                               pairs[i : i + batch_size])
                         for i in range(0, len(labels), batch_size)])  # fmt: skip
     return 100 * ((logits > 0).float().cpu() == labels).double().mean().item()
+
+
+def compare_fusions(
+    detector: SpokenTermDetector,
+    train: UtteranceSet,
+    test: UtteranceSet,
+    schedule: Schedule,
+    device="cpu",
+) -> dict:
+    """"Is word A said before word B?" with each fusion on `detector`'s frozen encoders:
+    pairs drawn from the word lists (seeds 1 and 2), the encoders run once, each fusion
+    trained with `schedule` (torch seed 0) and scored on `test`.
+
+    Returns:
+        {"models": {fusion: OrderClassifier}, "histories": {fusion: history},
+        "accuracy": {fusion: percent}, "pairs": test pairs, "labels": test labels,
+        "encoded": the test set through the encoders}.
+    """
+    train_pairs, train_labels = order_pairs(train.texts, np.random.default_rng(1))
+    test_pairs, test_labels = order_pairs(test.texts, np.random.default_rng(2))
+    models = {name: OrderClassifier(detector, name).to(device) for name in FUSIONS}
+    encoded_train = encode_pairs(models["cross"], train, train_pairs, device)
+    encoded_test = encode_pairs(models["cross"], test, test_pairs, device)
+    histories, accuracy = {}, {}
+    for name, model in models.items():
+        torch.manual_seed(0)
+        histories[name] = train_order(model, encoded_train, train_labels, schedule, progress=False)
+        accuracy[name] = order_scores(model, encoded_test, test_labels)
+    return {"models": models, "histories": histories, "accuracy": accuracy,
+            "pairs": test_pairs, "labels": test_labels, "encoded": encoded_test}  # fmt: skip

@@ -89,9 +89,9 @@ register_section(
 # The shipped models: the utterances they train on (command sentences, training voices)
 # and their schedules.
 RECIPES = {
-    "detector": {"train_utterances": 8000, "schedule": Schedule(steps=4000, batch_size=32,
+    "detector": {"train_utterances": 4000, "schedule": Schedule(steps=4000, batch_size=32,
                                                                  learning_rate=3e-3)},
-    "dual": {"train_utterances": 8000, "schedule": Schedule(steps=3000, batch_size=64,
+    "dual": {"train_utterances": 4000, "schedule": Schedule(steps=2500, batch_size=32,
                                                              learning_rate=2e-3)},
 }  # fmt: skip
 _MODELS = {"detector": (SpokenTermDetector, DetectorConfig), "dual": (DualEncoder, DualConfig)}

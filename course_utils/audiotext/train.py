@@ -2,7 +2,10 @@
 
 - `audio_batch`: utterances `idx` of a set -> padded waveforms (B, S) and samples (B,);
 - `presence_queries`: for each utterance, one query it says and one it does not (chosen
-  among `QUERIES`), with the labels 1 and 0: the only supervision the detector gets;
+  among `QUERIES`), with the labels 1 and 0: the only supervision the detector gets. Half
+  the unsaid queries are *hard*: from the said one's slot (another room, another digit), so
+  that the sentence's template ("move ... steps" holds a direction) cannot answer for the
+  word;
 - `order_pairs`: for each word list, two of its words and whether the first is said first;
 - `distinct_batches`: batches of utterances whose transcripts all differ (InfoNCE calls
   every other transcript of the batch wrong, so a repeated one would be punished as wrong);
@@ -25,7 +28,7 @@ import torch.nn.functional as F
 
 from ..training import TrainConfig, adamw_one_cycle
 from .contrastive import DualEncoder
-from .data import QUERIES, UtteranceSet
+from .data import QUERIES, SLOTS, UtteranceSet
 from .fusion import OrderClassifier, SpokenTermDetector
 from .text import encode_texts
 
@@ -67,9 +70,12 @@ def audio_batch(utterances: UtteranceSet, idx) -> tuple[torch.Tensor, torch.Tens
 
 
 def presence_queries(
-    texts: list[str], rng: np.random.Generator
+    texts: list[str], rng: np.random.Generator, hard: float = 0.5
 ) -> tuple[list[list[str]], torch.Tensor]:
     """One query said and one not said per text (in a random order), and labels (B, 2).
+
+    With probability `hard` the unsaid query comes from the said query's slot (`SLOTS`),
+    when that slot has one left.
 
     Example:
         >>> queries, labels = presence_queries(["stop the fan"], np.random.default_rng(0))
@@ -83,7 +89,11 @@ def presence_queries(
         unsaid = [q for q in QUERIES if f" {q} " not in padded]
         if not said:
             raise ValueError(f"{text!r} says none of the queries")
-        pair = [said[rng.integers(len(said))], unsaid[rng.integers(len(unsaid))]]
+        positive = said[rng.integers(len(said))]
+        slot = next(values for values in SLOTS.values() if positive in values)
+        siblings = [q for q in slot if q in unsaid]
+        pool = siblings if siblings and rng.random() < hard else unsaid
+        pair = [positive, pool[rng.integers(len(pool))]]
         flip = bool(rng.integers(2))
         queries.append(pair[::-1] if flip else pair)
         labels.append([0.0, 1.0] if flip else [1.0, 0.0])
@@ -110,16 +120,18 @@ def order_pairs(texts: list[str], rng: np.random.Generator) -> tuple[list[list[s
 
 
 def distinct_batches(texts: list[str], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
-    """Indices of one epoch in batches whose texts all differ (a text already in the batch
-    waits for the next one).
+    """Indices of one epoch in batches whose texts all differ: every index once, in a random
+    order; a text already in the batch waits for the next one (so the last batches of an
+    epoch may be smaller).
 
     Example:
         >>> distinct_batches(["a", "a", "b"], 2, np.random.default_rng(0))
         [[2, 0], [1]]
     """
-    batches, current, seen, waiting = [], [], set(), []
-    for i in rng.permutation(len(texts)).tolist() + [None]:
-        queue = waiting + ([i] if i is not None else [])
+    batches, current, seen = [], [], set()
+
+    def place(queue: list[int]) -> list[int]:
+        nonlocal current, seen
         waiting = []
         for j in queue:
             if texts[j] in seen:
@@ -130,6 +142,16 @@ def distinct_batches(texts: list[str], batch_size: int, rng: np.random.Generator
             if len(current) == batch_size:
                 batches.append(current)
                 current, seen = [], set()
+        return waiting
+
+    waiting: list[int] = []
+    for i in rng.permutation(len(texts)).tolist():
+        waiting = place(waiting + [i])
+    while waiting:  # the repeated texts left at the end: one more batch each round
+        if current:
+            batches.append(current)
+            current, seen = [], set()
+        waiting = place(waiting)
     if current:
         batches.append(current)
     return batches
@@ -206,6 +228,8 @@ def train_dual(
     progress: bool = True,
 ) -> dict:
     """Train with symmetric InfoNCE on batches of distinct transcripts."""
+    if len(set(utterances.texts)) < 2:
+        raise ValueError("InfoNCE needs at least two different transcripts in the set")
     torch.manual_seed(schedule.seed)
     rng = np.random.default_rng([schedule.seed, 132])
     model.to(device)
