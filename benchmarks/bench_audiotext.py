@@ -28,8 +28,14 @@ from course_utils.core import get_profile
 
 
 def _row(measure: str, value, unit: str = "", target: str = "", met: bool | None = None) -> dict:
-    return {"benchmark": "audiotext", "measure": measure, "value": value, "unit": unit,
-            "target": target, "met": met}  # fmt: skip
+    return {
+        "benchmark": "audiotext",
+        "measure": measure,
+        "value": value,
+        "unit": unit,
+        "target": target,
+        "met": met,
+    }
 
 
 def run() -> list[dict]:
@@ -40,30 +46,60 @@ def run() -> list[dict]:
     detection = detection_scores(detector, test)
     retrieval = retrieval_scores(dual, test, settings.candidates)
     schedule = Schedule(steps=settings.order_steps, batch_size=64, learning_rate=2e-3)
-    order = compare_fusions(detector,
-                            make_utterances("word lists", "train", settings.order_train),
-                            make_utterances("word lists", "test", settings.order_test), schedule)  # fmt: skip
+    train_lists = make_utterances("word lists", "train", settings.order_train)
+    test_lists = make_utterances("word lists", "test", settings.order_test)
+    order = compare_fusions(detector, train_lists, test_lists, schedule)
     accuracy = order["accuracy"]
     gap = accuracy["cross"] - accuracy["concat"]
     return [
         _row("detection F1", round(detection["f1"], 2), "%", ">= 90", detection["f1"] >= 90),
-        _row("detection precision / recall",
-             f"{detection['precision']:.2f} / {detection['recall']:.2f}", "%"),  # fmt: skip
-        _row("detected words located within 100 ms", round(detection["localised"], 2), "%",
-             ">= 90", detection["localised"] >= 90),  # fmt: skip
-        _row(f"retrieval recall@1 among {settings.candidates}", round(retrieval["recall@1"], 2),
-             "%", ">= 80", retrieval["recall@1"] >= 80),  # fmt: skip
-        _row("retrieval recall@5 / text -> audio recall@1 / @5",
-             f"{retrieval['recall@5']:.2f} / {retrieval['text recall@1']:.2f} / "
-             f"{retrieval['text recall@5']:.2f}", "%"),  # fmt: skip
-        _row("order accuracy, cross-attention / concatenation",
-             f"{accuracy['cross']:.2f} / {accuracy['concat']:.2f}", "%"),  # fmt: skip
-        _row("order: cross-attention minus concatenation", round(gap, 2), "points", ">= 10",
-             gap >= 10),  # fmt: skip
-        _row("training time, detector / dual encoder (one thread)",
-             f"{detector_meta['history']['seconds'] / 60:.1f} / "
-             f"{dual_meta['history']['seconds'] / 60:.1f}", "min"),  # fmt: skip
-        _row("training time of the fusions, cross / concat",
-             f"{order['histories']['cross']['seconds']:.0f} / "
-             f"{order['histories']['concat']['seconds']:.0f}", "s"),  # fmt: skip
+        _row(
+            "detection precision / recall",
+            f"{detection['precision']:.2f} / {detection['recall']:.2f}",
+            "%",
+        ),
+        _row(
+            "detected words located within 100 ms",
+            round(detection["localised"], 2),
+            "%",
+            ">= 90",
+            detection["localised"] >= 90,
+        ),
+        _row(
+            f"retrieval recall@1 among {settings.candidates}",
+            round(retrieval["recall@1"], 2),
+            "%",
+            ">= 80",
+            retrieval["recall@1"] >= 80,
+        ),
+        _row(
+            "retrieval recall@5 / text -> audio recall@1 / @5",
+            f"{retrieval['recall@5']:.2f} / {retrieval['text recall@1']:.2f} / "
+            f"{retrieval['text recall@5']:.2f}",
+            "%",
+        ),
+        _row(
+            "order accuracy, cross-attention / concatenation",
+            f"{accuracy['cross']:.2f} / {accuracy['concat']:.2f}",
+            "%",
+        ),
+        _row(
+            "order: cross-attention minus concatenation",
+            round(gap, 2),
+            "points",
+            ">= 10",
+            gap >= 10,
+        ),
+        _row(
+            "training time, detector / dual encoder (one thread)",
+            f"{detector_meta['history']['seconds'] / 60:.1f} / "
+            f"{dual_meta['history']['seconds'] / 60:.1f}",
+            "min",
+        ),
+        _row(
+            "training time of the fusions, cross / concat",
+            f"{order['histories']['cross']['seconds']:.0f} / "
+            f"{order['histories']['concat']['seconds']:.0f}",
+            "s",
+        ),
     ]

@@ -31,9 +31,7 @@ HOP_LENGTH = 160  # 10 ms input frames
 HOP_SECONDS = 4 * HOP_LENGTH / SAMPLE_RATE  # 0.04 s between output frames
 
 
-def prepare_audio(
-    waveforms, sample_rate: int = SAMPLE_RATE
-) -> tuple[torch.Tensor, torch.Tensor]:
+def prepare_audio(waveforms, sample_rate: int = SAMPLE_RATE) -> tuple[torch.Tensor, torch.Tensor]:
     """One waveform (S,) or a list of them, at `sample_rate` -> a zero-padded float32 batch
     (B, S') at 16 kHz and the samples of each (B,). Other rates are resampled (lesson 05);
     integer samples (int16 from a file) are scaled to [-1, 1).

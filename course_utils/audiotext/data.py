@@ -154,8 +154,9 @@ def make_utterance(
     sr = config.sample_rate
     words = text.split()
     seed = int(rng.integers(2**31))
-    clips = [trim_silence(w, sr) for w in espeak.synthesize_batch([(w, voice) for w in words],
-                                                                  sr, seed)]  # fmt: skip
+    clips = [
+        trim_silence(w, sr) for w in espeak.synthesize_batch([(w, voice) for w in words], sr, seed)
+    ]
     pieces, spans = [np.zeros(round(rng.uniform(*config.edge_seconds) * sr), np.float32)], []
     cursor = pieces[0].size
     for i, clip in enumerate(clips):
@@ -201,8 +202,9 @@ class UtteranceSet:
         return self.audio[self.offsets[i] : self.offsets[i + 1]].astype(np.float32) / 32767
 
     def __getitem__(self, i: int) -> Utterance:
-        return Utterance(self.waveform(i), self.texts[i], self.spans[i], self.voices[i],
-                         self.sample_rate)  # fmt: skip
+        return Utterance(
+            self.waveform(i), self.texts[i], self.spans[i], self.voices[i], self.sample_rate
+        )
 
     @property
     def seconds(self) -> float:
@@ -214,9 +216,16 @@ class UtteranceSet:
             raise ValueError("only sets of one split and one sample rate can be joined")
         kind = self.kind if self.kind == other.kind else "mixed"
         offsets = np.concatenate([self.offsets, self.offsets[-1] + other.offsets[1:]])
-        return UtteranceSet(self.texts + other.texts, self.spans + other.spans,
-                            self.voices + other.voices, np.concatenate([self.audio, other.audio]),
-                            offsets, self.sample_rate, kind, self.split)  # fmt: skip
+        return UtteranceSet(
+            self.texts + other.texts,
+            self.spans + other.spans,
+            self.voices + other.voices,
+            np.concatenate([self.audio, other.audio]),
+            offsets,
+            self.sample_rate,
+            kind,
+            self.split,
+        )
 
 
 CACHE_VERSION = 1  # bump when the generation code changes what a config produces
@@ -224,8 +233,15 @@ CACHE_VERSION = 1  # bump when the generation code changes what a config produce
 
 def cache_path(kind: str, split: str, count: int, config: AudioTextConfig) -> Path:
     """Where a set is cached: ``<data>/audiotext/<kind>-<split>-<count>-<key>.npz``."""
-    key = config_key({"kind": kind, "split": split, "count": count, "config": asdict(config),
-                      "version": CACHE_VERSION})  # fmt: skip
+    key = config_key(
+        {
+            "kind": kind,
+            "split": split,
+            "count": count,
+            "config": asdict(config),
+            "version": CACHE_VERSION,
+        }
+    )
     return data_dir() / "audiotext" / f"{kind.replace(' ', '_')}-{split}-{count}-{key}.npz"
 
 
@@ -239,23 +255,43 @@ def _generate(kind: str, split: str, count: int, config: AudioTextConfig) -> Utt
         utterances.append(make_utterance(text, _voice(split, rng, config), rng, config))
     waves = [np.round(u.waveform * 32767).astype(np.int16) for u in utterances]
     offsets = np.concatenate([[0], np.cumsum([w.size for w in waves])]).astype(np.int64)
-    return UtteranceSet([u.text for u in utterances], [u.spans for u in utterances],
-                        [u.voice for u in utterances], np.concatenate(waves), offsets,
-                        config.sample_rate, kind, split)  # fmt: skip
+    return UtteranceSet(
+        [u.text for u in utterances],
+        [u.spans for u in utterances],
+        [u.voice for u in utterances],
+        np.concatenate(waves),
+        offsets,
+        config.sample_rate,
+        kind,
+        split,
+    )
 
 
 def _save(utterances: UtteranceSet, path: Path) -> None:
-    meta = {"texts": utterances.texts, "spans": utterances.spans, "voices": utterances.voices,
-            "sample_rate": utterances.sample_rate, "kind": utterances.kind,
-            "split": utterances.split}  # fmt: skip
+    meta = {
+        "texts": utterances.texts,
+        "spans": utterances.spans,
+        "voices": utterances.voices,
+        "sample_rate": utterances.sample_rate,
+        "kind": utterances.kind,
+        "split": utterances.split,
+    }
     save_npz(path, meta, {"audio": utterances.audio, "offsets": utterances.offsets})
 
 
 def _load(path: Path) -> UtteranceSet:
     meta, arrays = load_npz(path)
     spans = [tuple(tuple(span) for span in row) for row in meta["spans"]]
-    return UtteranceSet(meta["texts"], spans, meta["voices"], arrays["audio"], arrays["offsets"],
-                        meta["sample_rate"], meta["kind"], meta["split"])  # fmt: skip
+    return UtteranceSet(
+        meta["texts"],
+        spans,
+        meta["voices"],
+        arrays["audio"],
+        arrays["offsets"],
+        meta["sample_rate"],
+        meta["kind"],
+        meta["split"],
+    )
 
 
 @lru_cache(maxsize=8)

@@ -62,9 +62,7 @@ class Found:
 
 
 @torch.no_grad()
-def search(
-    detector: SpokenTermDetector, waveform, query: str, sample_rate: int = 16_000
-) -> Found:
+def search(detector: SpokenTermDetector, waveform, query: str, sample_rate: int = 16_000) -> Found:
     """Is `query` said in `waveform`, and where? Audio at another rate is resampled.
 
     Raises:
@@ -82,11 +80,13 @@ def search(
     waves, samples = prepare_audio(waveform, sample_rate)
     device = next(detector.parameters()).device
     detector.eval()
-    logits, weights = detector(waves.to(device), samples.to(device), ids[None].to(device),
-                               lengths[None].to(device))  # fmt: skip
+    logits, weights = detector(
+        waves.to(device), samples.to(device), ids[None].to(device), lengths[None].to(device)
+    )
     weights = weights[0, 0].cpu().numpy()
-    return Found(query, float(torch.sigmoid(logits[0, 0])), float(weights.argmax()) * HOP_SECONDS,
-                 weights)  # fmt: skip
+    return Found(
+        query, float(torch.sigmoid(logits[0, 0])), float(weights.argmax()) * HOP_SECONDS, weights
+    )
 
 
 @torch.no_grad()
@@ -118,14 +118,24 @@ def detection_scores(
         probs, peaks = torch.sigmoid(logits).cpu(), weights.argmax(-1).cpu() * HOP_SECONDS
         for row, i in enumerate(idx):
             for q, query in enumerate(queries[row]):
-                records.append((utterances.texts[i], query, int(labels[row, q]),
-                                float(probs[row, q]), float(peaks[row, q]),
-                                utterances[i].span_of(query)))  # fmt: skip
+                records.append(
+                    (
+                        utterances.texts[i],
+                        query,
+                        int(labels[row, q]),
+                        float(probs[row, q]),
+                        float(peaks[row, q]),
+                        utterances[i].span_of(query),
+                    )
+                )
     truth = [r[2] for r in records]
     said = [int(r[3] > 0.5) for r in records]
-    hits = [a - tolerance <= peak <= b + tolerance
-            for _, _, label, p, peak, span in records if label and p > 0.5
-            for a, b in [span]]  # fmt: skip
+    hits = [
+        a - tolerance <= peak <= b + tolerance
+        for _, _, label, p, peak, span in records
+        if label and p > 0.5
+        for a, b in [span]
+    ]
     return {
         "f1": 100 * f1_score(truth, said),
         "precision": 100 * precision_score(truth, said, zero_division=0),
@@ -187,9 +197,14 @@ def order_scores(model, encoded, labels: torch.Tensor, batch_size: int = 256) ->
     """Accuracy (percent) of an `OrderClassifier` on `encode_pairs` output and labels."""
     frames, padding, pairs = encoded
     model.eval()
-    logits = torch.cat([model(frames[i : i + batch_size], padding[i : i + batch_size],
-                              pairs[i : i + batch_size])
-                        for i in range(0, len(labels), batch_size)])  # fmt: skip
+    logits = torch.cat(
+        [
+            model(
+                frames[i : i + batch_size], padding[i : i + batch_size], pairs[i : i + batch_size]
+            )
+            for i in range(0, len(labels), batch_size)
+        ]
+    )
     return 100 * ((logits > 0).float().cpu() == labels).double().mean().item()
 
 
@@ -200,7 +215,7 @@ def compare_fusions(
     schedule: Schedule,
     device="cpu",
 ) -> dict:
-    """"Is word A said before word B?" with each fusion on `detector`'s frozen encoders:
+    """ "Is word A said before word B?" with each fusion on `detector`'s frozen encoders:
     pairs drawn from the word lists (seeds 1 and 2), the encoders run once, each fusion
     trained with `schedule` (torch seed 0) and scored on `test`.
 
@@ -219,5 +234,11 @@ def compare_fusions(
         torch.manual_seed(0)
         histories[name] = train_order(model, encoded_train, train_labels, schedule, progress=False)
         accuracy[name] = order_scores(model, encoded_test, test_labels)
-    return {"models": models, "histories": histories, "accuracy": accuracy,
-            "pairs": test_pairs, "labels": test_labels, "encoded": encoded_test}  # fmt: skip
+    return {
+        "models": models,
+        "histories": histories,
+        "accuracy": accuracy,
+        "pairs": test_pairs,
+        "labels": test_labels,
+        "encoded": encoded_test,
+    }

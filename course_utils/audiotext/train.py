@@ -6,6 +6,8 @@
   the unsaid queries are *hard*: from the said one's slot (another room, another digit), so
   that the sentence's template ("move ... steps" holds a direction) cannot answer for the
   word;
+- `said_matrix`, `presence_loss`: which queries each text says, and a cross-entropy that
+  weighs said and unsaid pairs equally;
 - `order_pairs`: for each word list, two of its words and whether the first is said first;
 - `distinct_batches`: batches of utterances whose transcripts all differ (InfoNCE calls
   every other transcript of the batch wrong, so a repeated one would be punished as wrong);
@@ -39,7 +41,9 @@ __all__ = [
     "encode_pairs",
     "encode_queries",
     "order_pairs",
+    "presence_loss",
     "presence_queries",
+    "said_matrix",
     "train_detector",
     "train_dual",
     "train_order",
@@ -119,7 +123,9 @@ def order_pairs(texts: list[str], rng: np.random.Generator) -> tuple[list[list[s
     return pairs, torch.tensor(labels)
 
 
-def distinct_batches(texts: list[str], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
+def distinct_batches(
+    texts: list[str], batch_size: int, rng: np.random.Generator
+) -> list[list[int]]:
     """Indices of one epoch in batches whose texts all differ: every index once, in a random
     order; a text already in the batch waits for the next one (so the last batches of an
     epoch may be smaller).
@@ -168,10 +174,16 @@ def encode_queries(
 
 def _loop(model, schedule: Schedule, loss_of_step, progress: bool, name: str) -> dict:
     """The loop the three trainings share: loss, clip, AdamW + one cycle, a history."""
-    config = TrainConfig(epochs=1, learning_rate=schedule.learning_rate,
-                         weight_decay=schedule.weight_decay, seed=schedule.seed)  # fmt: skip
+    config = TrainConfig(
+        epochs=1,
+        learning_rate=schedule.learning_rate,
+        weight_decay=schedule.weight_decay,
+        seed=schedule.seed,
+    )
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer, scheduler = adamw_one_cycle(model, config, schedule.steps)  # frozen: no grad, skipped
+    optimizer, scheduler = adamw_one_cycle(
+        model, config, schedule.steps
+    )  # frozen: no grad, skipped
     history = {"steps": [], "loss": [], "seconds": 0.0}
     start, running = time.perf_counter(), []
     model.train()
@@ -189,11 +201,32 @@ def _loop(model, schedule: Schedule, loss_of_step, progress: bool, name: str) ->
             running = []
             if progress:
                 elapsed = time.perf_counter() - start
-                print(f"{name} step {step}/{schedule.steps}: loss {history['loss'][-1]:.4f} "
-                      f"({elapsed:.0f} s)", flush=True)  # fmt: skip
+                print(
+                    f"{name} step {step}/{schedule.steps}: loss {history['loss'][-1]:.4f} "
+                    f"({elapsed:.0f} s)",
+                    flush=True,
+                )
     history["seconds"] = round(time.perf_counter() - start, 1)
     model.eval()
     return history
+
+
+def said_matrix(texts: list[str], queries: list[str]) -> torch.Tensor:
+    """1.0 where query j is said (as whole words) in text i, else 0.0: (len(texts), len(queries)).
+
+    Example:
+        >>> said_matrix(["stop the fan", "move up two steps"], ["fan", "up", "two"]).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    """
+    return torch.tensor([[float(f" {q} " in f" {t} ") for q in queries] for t in texts])
+
+
+def presence_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy where the said and the unsaid queries weigh half each (most
+    pairs of a batch are unsaid)."""
+    losses = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
+    said = labels > 0.5
+    return (losses[said].mean() + losses[~said].mean()) / 2
 
 
 def train_detector(
@@ -203,19 +236,26 @@ def train_detector(
     device="cpu",
     progress: bool = True,
 ) -> dict:
-    """Train on presence alone: binary cross-entropy on one said and one unsaid query per
-    utterance. Returns the history {"steps", "loss", "seconds"}."""
+    """Train on presence alone. Each utterance of a batch brings one query it says and one it
+    does not (`presence_queries`); every utterance is then asked every query of the batch
+    (B x 2B pairs, labelled by `said_matrix`), as a contrastive batch uses all its pairs, with
+    `presence_loss`. Returns the history {"steps", "loss", "seconds"}."""
     torch.manual_seed(schedule.seed)
     rng = np.random.default_rng([schedule.seed, 131])
     model.to(device)
 
     def loss_of_step(step: int) -> torch.Tensor:
         idx = rng.integers(len(utterances), size=schedule.batch_size)
+        texts = [utterances.texts[i] for i in idx]
         waves, samples = audio_batch(utterances, idx)
-        queries, labels = presence_queries([utterances.texts[i] for i in idx], rng)
-        ids, lengths = encode_queries(queries, model.config.max_chars, device)
-        logits, _ = model(waves.to(device), samples.to(device), ids, lengths)
-        return F.binary_cross_entropy_with_logits(logits, labels.to(device))
+        pairs, _ = presence_queries(texts, rng)
+        queries = sorted({q for pair in pairs for q in pair})  # the batch's queries, once each
+        ids, lengths = encode_texts(queries, model.config.max_chars)
+        vectors, _ = model.text(ids.to(device), lengths.to(device))  # (N, E)
+        frames, padding = model.audio(waves.to(device), samples.to(device))  # (B, T, E)
+        every = vectors.expand(len(idx), -1, -1)  # (B, N, E): every query for every utterance
+        logits, _ = model.fuse(every, frames, padding)  # (B, N)
+        return presence_loss(logits, said_matrix(texts, queries).to(device))
 
     return _loop(model, schedule, loss_of_step, progress, "detector")
 
@@ -249,8 +289,9 @@ def train_dual(
     return _loop(model, schedule, loss_of_step, progress, "dual encoder")
 
 
-def encode_pairs(model: OrderClassifier, utterances: UtteranceSet, pairs, device="cpu",
-                 batch_size: int = 64):  # fmt: skip
+def encode_pairs(
+    model: OrderClassifier, utterances: UtteranceSet, pairs, device="cpu", batch_size: int = 64
+):
     """The frozen encoders over every utterance: frames (N, T, E), padding (N, T) and the
     pair vectors (N, 2, E), computed once (only the fusion trains)."""
     model.to(device)
@@ -258,7 +299,9 @@ def encode_pairs(model: OrderClassifier, utterances: UtteranceSet, pairs, device
     for start in range(0, len(utterances), batch_size):
         idx = list(range(start, min(start + batch_size, len(utterances))))
         waves, samples = audio_batch(utterances, idx)
-        ids, lengths = encode_queries([pairs[i] for i in idx], model.encoders.config.max_chars, device)
+        ids, lengths = encode_queries(
+            [pairs[i] for i in idx], model.encoders.config.max_chars, device
+        )
         f, p, v = model.encode(waves.to(device), samples.to(device), ids, lengths)
         frames += list(f)
         padding += list(p)

@@ -139,8 +139,9 @@ def test_order_classifier_trains_its_fusion_and_leaves_the_encoders_frozen(fusio
     fusion_part = model.attention if fusion == "cross" else model.mixer
     fused = {k: v.clone() for k, v in fusion_part.state_dict().items()}
     head = {k: v.clone() for k, v in model.head.state_dict().items()}
-    history = train_order(model, encoded, labels,
-                          Schedule(steps=1, batch_size=4, log_every=1), progress=False)  # fmt: skip
+    history = train_order(
+        model, encoded, labels, Schedule(steps=1, batch_size=4, log_every=1), progress=False
+    )
     assert history["steps"] == [1] and math.isfinite(history["loss"][0])
     assert all(torch.equal(v, encoders[k]) for k, v in model.encoders.state_dict().items())
     assert any(not torch.equal(v, fused[k]) for k, v in fusion_part.state_dict().items())

@@ -70,8 +70,9 @@ def test_a_saved_dual_encoder_loads_back_with_the_same_embeddings(tmp_path):
     assert metadata["model"] == "DualEncoder"
     ids, lengths = encode_texts(["stop the fan", "up"], 48)
     with torch.no_grad():
-        assert torch.allclose(model.embed_text(ids, lengths), loaded.embed_text(ids, lengths),
-                              atol=1e-2)  # fmt: skip
+        assert torch.allclose(
+            model.embed_text(ids, lengths), loaded.embed_text(ids, lengths), atol=1e-2
+        )
     assert loaded.logit_scale.item() == pytest.approx(model.logit_scale.item(), abs=1e-2)
 
 

@@ -66,10 +66,12 @@ def test_info_nce_by_hand_on_two_pairs():
     audio = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     text = torch.tensor([[0.6, 0.8], [0.0, 1.0]])
     # logits (scale 1): rows [[0.6, 0], [0.8, 1]], columns: the transpose
-    rows = (-math.log(math.exp(0.6) / (math.exp(0.6) + 1))
-            - math.log(math.e / (math.exp(0.8) + math.e))) / 2  # fmt: skip
-    columns = (-math.log(math.exp(0.6) / (math.exp(0.6) + math.exp(0.8)))
-               - math.log(math.e / (1 + math.e))) / 2  # fmt: skip
+    rows = (
+        -math.log(math.exp(0.6) / (math.exp(0.6) + 1)) - math.log(math.e / (math.exp(0.8) + math.e))
+    ) / 2
+    columns = (
+        -math.log(math.exp(0.6) / (math.exp(0.6) + math.exp(0.8))) - math.log(math.e / (1 + math.e))
+    ) / 2
     assert _reference("info_nce")(audio, text, 0.0).item() == pytest.approx((rows + columns) / 2)
 
 

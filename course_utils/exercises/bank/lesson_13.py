@@ -70,8 +70,13 @@ def _cross_cases(g: torch.Generator) -> list[tuple]:
         padding = torch.arange(t)[None, :] >= torch.tensor(valid)[:, None]  # (B, T)
         return _randn(g, b, q, d), _randn(g, b, t, d), padding
 
-    return [case(2, 3, 6, 4, [6, 4]), case(1, 1, 5, 8, [5]), case(3, 2, 7, 4, [7, 2, 5]),
-            case(2, 4, 3, 16, [1, 3]), case(4, 1, 9, 2, [9, 9, 6, 3])]  # fmt: skip
+    return [
+        case(2, 3, 6, 4, [6, 4]),
+        case(1, 1, 5, 8, [5]),
+        case(3, 2, 7, 4, [7, 2, 5]),
+        case(2, 4, 3, 16, [1, 3]),
+        case(4, 1, 9, 2, [9, 9, 6, 3]),
+    ]
 
 
 def _cross(queries, frames, padding, dim=-1, scale=True, mask="padding"):
@@ -131,9 +136,13 @@ def _unit(g: torch.Generator, b: int, d: int) -> torch.Tensor:
 def _nce_cases(g: torch.Generator) -> list[tuple]:
     a = _unit(g, 5, 8)
     close = F.normalize(a + 0.3 * _randn(g, 5, 8), dim=-1)  # texts near their audio
-    return [(a, close, math.log(1 / 0.07)), (_unit(g, 3, 4), _unit(g, 3, 4), 0.0),
-            (_unit(g, 6, 16), _unit(g, 6, 16), 2.0), (a, close, 8.0),  # exp(8) > 100: capped
-            (_unit(g, 2, 3), _unit(g, 2, 3), 1.0)]  # fmt: skip
+    return [
+        (a, close, math.log(1 / 0.07)),
+        (_unit(g, 3, 4), _unit(g, 3, 4), 0.0),
+        (_unit(g, 6, 16), _unit(g, 6, 16), 2.0),
+        (a, close, 8.0),  # exp(8) > 100: capped
+        (_unit(g, 2, 3), _unit(g, 2, 3), 1.0),
+    ]
 
 
 def _nce(audio, text, logit_scale, both=True, exp=True, cap=True):
@@ -178,10 +187,14 @@ register(
 
 def _recall_cases(g: torch.Generator) -> list[tuple]:
     tie = torch.tensor([[0.5, 0.5, 0.1], [0.2, 0.9, 0.9], [0.3, 0.3, 0.3]])
-    return [(_randn(g, 8, 8), torch.arange(8), 1), (_randn(g, 8, 8), torch.arange(8), 3),
-            (_randn(g, 6, 10), torch.randint(0, 10, (6,), generator=g), 2),
-            (tie, torch.arange(3), 1), (tie, torch.arange(3), 2),
-            (_randn(g, 5, 5), torch.arange(5), 5)]  # fmt: skip
+    return [
+        (_randn(g, 8, 8), torch.arange(8), 1),
+        (_randn(g, 8, 8), torch.arange(8), 3),
+        (_randn(g, 6, 10), torch.randint(0, 10, (6,), generator=g), 2),
+        (tie, torch.arange(3), 1),
+        (tie, torch.arange(3), 2),
+        (_randn(g, 5, 5), torch.arange(5), 5),
+    ]
 
 
 def _recall(similarity, targets, k, strict=False, off=0, transpose=False):
