@@ -168,10 +168,11 @@ class OrderClassifier(nn.Module):
             self.attention = copy.deepcopy(detector.attention).requires_grad_(True)
             width = 2 * (e + p)
         else:
-            self.mix_in = nn.Linear(e + p, e)
-            self.mixer = nn.TransformerEncoderLayer(e, 4, 2 * e, dropout=0.1, batch_first=True)
-            self.pool = AttentionPooling(e, e)
-            width = 3 * e
+            m = e // 2  # the mixer's width: a summary of 64 numbers by default
+            self.mix_in = nn.Linear(e + p, m)
+            self.mixer = nn.TransformerEncoderLayer(m, 2, 2 * m, dropout=0.1, batch_first=True)
+            self.pool = AttentionPooling(m, m)
+            width = m + 2 * e
         self.head = nn.Sequential(nn.Linear(width, e), nn.GELU(), nn.Linear(e, 1))
 
     def train(self, mode: bool = True) -> OrderClassifier:
@@ -192,7 +193,7 @@ class OrderClassifier(nn.Module):
             _, weights = self.attention(pair, frames, padding)  # (B, 2, T)
             summary = (weights @ timed).flatten(1)  # (B, 2 (E + P))
         else:
-            x = self.mixer(self.mix_in(timed), src_key_padding_mask=padding)  # (B, T, E)
-            pooled, _ = self.pool(x, padding)  # (B, E)
-            summary = torch.cat([pooled, pair.flatten(1)], dim=-1)  # (B, 3E)
+            x = self.mixer(self.mix_in(timed), src_key_padding_mask=padding)  # (B, T, E / 2)
+            pooled, _ = self.pool(x, padding)  # (B, E / 2)
+            summary = torch.cat([pooled, pair.flatten(1)], dim=-1)  # (B, E / 2 + 2E)
         return self.head(summary).squeeze(-1)

@@ -72,7 +72,7 @@ register_section(
     ),
     ci=AudioTextProfile(
         test_utterances=200,
-        candidates=100,
+        candidates=50,
         order_train=600,
         order_test=200,
         order_steps=200,
@@ -90,7 +90,9 @@ register_section(
 # as many word lists; training voices) and their schedules. The word lists break the
 # grammar's templates: trained on commands alone, a detector learned to find a digit by
 # listening just after it, on "steps" (67 % of the detected words located, 0 % of the
-# digits and directions), and found words in word lists poorly (F1 55 %).
+# digits and directions), and found words in word lists poorly (F1 55 %). The dual encoder
+# trained on 4,000 command sentences alone reached recall@1 75 % (2,500 steps); most of its
+# errors were "on" for "off" and one direction for another.
 RECIPES = {
     "detector": {
         "train_utterances": 4000,
@@ -98,9 +100,9 @@ RECIPES = {
         "schedule": Schedule(steps=4000, batch_size=32, learning_rate=3e-3),
     },
     "dual": {
-        "train_utterances": 4000,
-        "train_word_lists": 0,
-        "schedule": Schedule(steps=2500, batch_size=32, learning_rate=2e-3),
+        "train_utterances": 8000,
+        "train_word_lists": 4000,
+        "schedule": Schedule(steps=3500, batch_size=32, learning_rate=2e-3),
     },
 }
 _MODELS = {"detector": (SpokenTermDetector, DetectorConfig), "dual": (DualEncoder, DualConfig)}
