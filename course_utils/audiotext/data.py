@@ -128,11 +128,22 @@ def _texts(kind: str, count: int, rng: np.random.Generator, config: AudioTextCon
     return [" ".join(SINGLE_WORDS[i] for i in pick) for pick in picks]
 
 
+# eSpeak NG (espeakng-loader 0.2.4) crashes, with a segmentation fault that kills the process,
+# speaking some words with this variant at a wide intonation range ("backward" at pitch 18,
+# range 89). No other variant did, over five pitches, five ranges and four words. A draw of it
+# takes the next variant; it is a training voice, so the test sets are unchanged.
+UNSTABLE_VARIANTS = ("Demonic",)
+
+
 def _voice(split: str, rng: np.random.Generator, config: AudioTextConfig) -> espeak.Voice:
     variants = voice_splits()[split]
+    accent = espeak.ACCENTS[rng.integers(len(espeak.ACCENTS))]  # drawn in this order
+    index = int(rng.integers(len(variants)))
+    while variants[index] in UNSTABLE_VARIANTS:
+        index = (index + 1) % len(variants)
     return espeak.Voice(
-        accent=espeak.ACCENTS[rng.integers(len(espeak.ACCENTS))],
-        variant=variants[rng.integers(len(variants))],
+        accent=accent,
+        variant=variants[index],
         rate=int(rng.integers(config.rate_range[0], config.rate_range[1] + 1)),
         pitch=int(rng.integers(config.pitch_range[0], config.pitch_range[1] + 1)),
         pitch_range=int(rng.integers(config.intonation_range[0], config.intonation_range[1] + 1)),
@@ -228,7 +239,7 @@ class UtteranceSet:
         )
 
 
-CACHE_VERSION = 1  # bump when the generation code changes what a config produces
+CACHE_VERSION = 2  # bump when the generation code changes what a config produces
 
 
 def cache_path(kind: str, split: str, count: int, config: AudioTextConfig) -> Path:
