@@ -146,11 +146,13 @@ class OrderClassifier(nn.Module):
     Args:
         detector: a trained `SpokenTermDetector`; its audio and text encoders are reused and
             frozen (so both fusions start from the same features).
-        fusion: ``"cross"``: both words attend over the frames (a trainable copy of the
-            detector's cross-attention) and a head reads the two contexts, each frame's
-            time features appended to it (`time_features`); ``"concat"``: a self-attention
-            layer (with the same time features) and attention pooling summarise the audio
-            into one vector, concatenated with the two word vectors, and a head reads that.
+        fusion: ``"cross"``: both words attend over the frames (the detector's
+            cross-attention, frozen with the encoders: it already finds words) and a head
+            reads the two contexts, each frame's time features appended to it
+            (`time_features`); ``"concat"``: a self-attention layer (with the same time
+            features) and attention pooling summarise the audio into one vector, concatenated
+            with the two word vectors, and a head reads that. Only the head (and, for
+            "concat", the summary) trains.
 
     Shapes:
         frames (B, T, E), padding (B, T), pair (B, 2, E) (the vectors of A and B) -> logits (B,)
@@ -165,7 +167,6 @@ class OrderClassifier(nn.Module):
         self.encoders = copy.deepcopy(detector).requires_grad_(False).eval()
         e, p = detector.config.d_model, 1 + time_dim
         if fusion == "cross":
-            self.attention = copy.deepcopy(detector.attention).requires_grad_(True)
             width = 2 * (e + p)
         else:
             m = e // 2  # the mixer's width: a summary of 64 numbers by default
@@ -190,7 +191,7 @@ class OrderClassifier(nn.Module):
         times = time_features(frames.shape[1], self.time_dim).to(frames)  # (T, P)
         timed = torch.cat([frames, times.expand(frames.shape[0], -1, -1)], dim=-1)  # (B, T, E+P)
         if self.fusion == "cross":
-            _, weights = self.attention(pair, frames, padding)  # (B, 2, T)
+            _, weights = self.encoders.attention(pair, frames, padding)  # (B, 2, T)
             summary = (weights @ timed).flatten(1)  # (B, 2 (E + P))
         else:
             x = self.mixer(self.mix_in(timed), src_key_padding_mask=padding)  # (B, T, E / 2)

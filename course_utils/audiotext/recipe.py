@@ -66,9 +66,9 @@ register_section(
         demo_steps=300,
         min_f1=90.0,
         min_localised=90.0,
-        min_recall=80.0,
+        min_recall=78.0,
         min_order_gap=10.0,
-        demo_min_gain=5.0,
+        demo_min_gain=3.0,
     ),
     ci=AudioTextProfile(
         test_utterances=150,

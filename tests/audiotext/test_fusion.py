@@ -136,7 +136,7 @@ def test_order_classifier_trains_its_fusion_and_leaves_the_encoders_frozen(fusio
     assert all(p.requires_grad for p in detector.parameters())  # the detector itself untouched
     encoded, labels = _order_data(model)
     encoders = {k: v.clone() for k, v in model.encoders.state_dict().items()}
-    fusion_part = model.attention if fusion == "cross" else model.mixer
+    fusion_part = model.head if fusion == "cross" else model.mixer  # cross: only the head trains
     fused = {k: v.clone() for k, v in fusion_part.state_dict().items()}
     head = {k: v.clone() for k, v in model.head.state_dict().items()}
     history = train_order(
