@@ -5,7 +5,7 @@
   non-finite or multi-channel audio;
 - `AudioEncoder`: log-mel (the course's `LogMel`, lesson 05) -> two stride-2 convolutions
   (25 frames a second) -> `blocks` residual depthwise convolutions. It has no attention and
-  no positions: each output frame describes about 0.6 s of sound around it (`receptive_field`)
+  no positions: each output frame describes about 0.4 s of sound around it (`receptive_field`)
   and nothing else, so where a model attends over these frames is where it listens.
 
 Shapes: B batch, S samples, M mel bands, F input frames (100 a second), T output frames
@@ -92,7 +92,7 @@ class AudioEncoder(nn.Module):
         (torch.Size([2, 26, 16]), [0, 13])
     """
 
-    def __init__(self, d_model: int = 128, blocks: int = 3, kernel: int = 5, n_mels: int = 40):
+    def __init__(self, d_model: int = 128, blocks: int = 3, kernel: int = 3, n_mels: int = 40):
         super().__init__()
         if kernel % 2 == 0 or min(d_model, blocks + 1, kernel, n_mels) < 1:
             raise ValueError("need d_model >= 1, blocks >= 0, n_mels >= 1 and an odd kernel")
@@ -115,7 +115,7 @@ class AudioEncoder(nn.Module):
 
     @property
     def receptive_field(self) -> float:
-        """Seconds of audio one output frame depends on (about 0.6 s by default)."""
+        """Seconds of audio one output frame depends on (0.37 s by default)."""
         frames = 13 + 4 * (self.kernel - 1) * self.blocks_count  # input frames (10 ms)
         return frames * HOP_LENGTH / SAMPLE_RATE
 

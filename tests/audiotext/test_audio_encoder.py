@@ -116,7 +116,8 @@ def test_receptive_field_is_13_input_frames_plus_4_per_kernel_step(kernel, block
     encoder = AudioEncoder(d_model=8, blocks=blocks, kernel=kernel)
     assert encoder.receptive_field == pytest.approx((13 + 4 * (kernel - 1) * blocks) * 0.01)
     if (kernel, blocks) == (5, 3):
-        assert encoder.receptive_field == pytest.approx(0.61)  # "about 0.6 s by default"
+        assert encoder.receptive_field == pytest.approx(0.61)
+    assert AudioEncoder(d_model=8).receptive_field == pytest.approx(0.37)  # the default
 
 
 def test_a_click_changes_only_the_frames_within_the_receptive_field():
