@@ -141,8 +141,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     # folders and modules
-    "asr", "attention", "audio", "augment", "codec", "core", "data", "environment", "exercises",
-    "kws", "longform", "metrics", "plotting", "restoration", "sed", "training", "tts",
+    "asr", "attention", "audio", "audiotext", "augment", "codec", "core", "data", "environment",
+    "exercises", "kws", "longform", "metrics", "plotting", "restoration", "sed", "training", "tts",
     # attention (lessons 01-04)
     "AdditiveAttention", "AttentionPooling", "DotProductAttention", "LearnedPositionalEncoding",
     "LocationSensitiveAttention", "MultiHeadAttention", "SinusoidalPositionalEncoding",
