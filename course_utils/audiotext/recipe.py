@@ -99,9 +99,10 @@ register_section(
 # grammar's templates: trained on commands alone, a detector learned to find a digit by
 # listening just after it, on "steps" (67 % of the detected words located; seven of the nine
 # digits and every direction never), and found words in word lists poorly (F1 55 %). The
-# dual encoder reached recall@1 75 % on 4,000 command sentences (2,500 steps; most errors "on" for "off"
-# or one direction for another), 80 % on 8,000 and 4,000 word lists (3,500 steps), and 91 %
-# on 12,000 and 4,000 (4,000 steps): more voices saying the same sentences is what helped.
+# dual encoder reached recall@1 75 % on 4,000 command sentences (2,500 steps; most errors
+# "on" for "off" or one direction for another), 80 % on 8,000 and 4,000 word lists (3,500
+# steps), and 91 % on 12,000 and 4,000 (4,000 steps): more voices saying the same sentences
+# is what helped.
 RECIPES = {
     "detector": {
         "train_utterances": 4000,
