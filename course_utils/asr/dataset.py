@@ -1,6 +1,8 @@
 """Lesson 08's data: which corpora it trains and tests on, and their features as batches.
 
 - `asr_corpus_configs`: spoken digit strings and command sentences (unseen test voices);
+  `isolated_words_config`: single digits and commands with silence around them, through
+  simulated recording devices; `training_configs`: what the shipped recognisers learn from;
   `demo_digits_config`: short strings for the lesson's side-by-side runs;
   `long_digits_config`: digit strings twice as long as any in training, for the
   content-against-location test;
@@ -20,8 +22,17 @@ import math
 import torch
 
 from ..audio import LogMel, standardize
+from ..augment import AugmentConfig
 from ..core import Profile, check_features, pad_batch
-from ..data import CorpusConfig, CorpusSplit, digits_config, sentences_config
+from ..data import (
+    COMMANDS,
+    DIGITS,
+    CorpusConfig,
+    CorpusSplit,
+    digits_config,
+    sentences_config,
+    words_config,
+)
 from .tokenizer import CharTokenizer
 
 __all__ = [
@@ -30,6 +41,8 @@ __all__ = [
     "N_MELS",
     "SAMPLE_RATE",
     "asr_corpus_configs",
+    "isolated_words_config",
+    "training_configs",
     "demo_digits_config",
     "log_mel_features",
     "long_digits_config",
@@ -41,6 +54,26 @@ SAMPLE_RATE, HOP_LENGTH, N_MELS = 16_000, 160, 40  # 10 ms frames; x4 subsamplin
 def asr_corpus_configs(profile: Profile) -> tuple[CorpusConfig, CorpusConfig]:
     """Digit strings (3 to 7 digits) and command sentences, sized by `profile`."""
     return digits_config(profile), sentences_config(profile)
+
+
+def isolated_words_config(profile: Profile) -> CorpusConfig:
+    """Single digits and commands, each in a 1 s clip with silence around it, as recorded.
+
+    Real people often say one word: a recogniser that only heard strings of three or more
+    digits inserts words into it ("nine" -> "one eight"). These clips teach it that one word
+    can be the whole utterance; `AugmentConfig.recorded()` puts them through simulated
+    microphones, sound cards and codecs. Sized as half the digit strings.
+    """
+    n = profile.sentences_per_split // 2
+    words = DIGITS + COMMANDS
+    train, evaluate = max(1, n // len(words)), max(1, n // (4 * len(words)))
+    return words_config(profile, words=words, clips_per_word=(train, evaluate, evaluate),
+                        augment=AugmentConfig.recorded())  # fmt: skip
+
+
+def training_configs(profile: Profile) -> tuple[CorpusConfig, ...]:
+    """What the shipped recognisers train on: `asr_corpus_configs` plus isolated words."""
+    return (*asr_corpus_configs(profile), isolated_words_config(profile))
 
 
 def demo_digits_config(profile: Profile) -> CorpusConfig:

@@ -7,10 +7,10 @@ worker processes, which must not use torch, and it is cheap: all augmentation of
 16 kHz clip costs about a millisecond on one core. Randomness comes only from an explicit
 `numpy.random.Generator`, so the same generator state gives the same samples, byte for byte.
 
-Rooms and channels live in `course_utils.augment.rooms`, speed and pitch in
-`course_utils.augment.perturb`; `augment` applies them all with the probabilities of an
-`AugmentConfig`. Every function takes a float32 waveform of shape (time,) and returns a new
-float32 array.
+Rooms and channels live in `course_utils.augment.rooms`, recording devices in
+`course_utils.augment.devices`, speed and pitch in `course_utils.augment.perturb`; `augment`
+applies them all with the probabilities of an `AugmentConfig`. Every function takes a float32
+waveform of shape (time,) and returns a new float32 array.
 
 Notebook: 05_audio_features_and_data (section "Augmentation").
 """
@@ -25,6 +25,7 @@ import numpy as np
 from scipy import fft as sp_fft
 
 from ..core import check_float_waveform, check_integer, check_number, check_rng, check_sample_rate
+from . import devices
 from .perturb import change_speed, shift_pitch
 from .rooms import TELEPHONE_BAND_HZ, band_limit, reverberate, room_impulse_response, telephone
 
@@ -230,7 +231,8 @@ class AugmentConfig:
     """Probabilities and ranges of each augmentation; `augment` applies them in field order.
 
     Ranges are (low, high) and drawn uniformly. Presets: `AugmentConfig.default()`
-    (moderate, the corpus default) and `AugmentConfig.none()` (no augmentation at all).
+    (moderate, the corpus default), `AugmentConfig.recorded()` (plus recording devices) and
+    `AugmentConfig.none()` (no augmentation at all).
     """
 
     speed_prob: float = 0.3  # chance of speed perturbation (tempo and pitch together)
@@ -248,6 +250,17 @@ class AugmentConfig:
     noise_colors: tuple[str, ...] = ("white", "pink", "brown")  # chosen uniformly
     gain_prob: float = 1.0  # chance of a gain change (levels of real recordings vary)
     gain_db_range: tuple[float, float] = (-6.0, 6.0)
+    # The recording device (`course_utils.augment.devices`), off unless a preset turns it on;
+    # a step whose chance is 0 draws nothing, so configs without it give the same bytes.
+    microphone_prob: float = 0.0  # chance of a random microphone response (before the noise)
+    hum_prob: float = 0.0  # chance of mains hum and a DC offset
+    clip_prob: float = 0.0  # chance of clipping, driven overdrive_db_range past full scale
+    overdrive_db_range: tuple[float, float] = (1.0, 12.0)
+    device_rate_prob: float = 0.0  # chance of recording at one of device_rates Hz
+    device_rates: tuple[int, ...] = (8000, 11025, 12000)
+    codec_prob: float = 0.0  # chance of a lossy codec, one of codecs, then decoding
+    codecs: tuple[str, ...] = ("opus", "mp3", "vorbis")
+    codec_quality_range: tuple[float, float] = (0.3, 0.95)  # libsndfile compression level
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -270,6 +283,7 @@ class AugmentConfig:
         for name, ok, allowed in checks:
             if not ok:
                 raise ValueError(f"{name} must lie in {allowed}, got {getattr(self, name)!r}")
+        devices.check_settings(self)
         unknown = [color for color in self.noise_colors if color not in NOISE_COLORS]
         if unknown or (self.noise_prob > 0 and not self.noise_colors):
             raise ValueError(f"noise_colors must be from {list(NOISE_COLORS)}, got {unknown}")
@@ -285,6 +299,17 @@ class AugmentConfig:
         return cls()
 
     @classmethod
+    def recorded(cls) -> AugmentConfig:
+        """The default plus a recording device: microphones, 8-12 kHz cards, codecs, hum, clipping.
+
+        What lesson 06's and lesson 08's corpora use, so that models trained on synthetic
+        voices hear real recordings (the ablation of `python -m benchmarks realspeech`).
+        """
+        return cls(band_limit_prob=0.2, band_limits_hz=((60.0, 3700.0), (100.0, 5500.0),
+                   (150.0, 7000.0)), microphone_prob=0.8, hum_prob=0.2, clip_prob=0.1,
+                   device_rate_prob=0.3, codec_prob=0.2)  # fmt: skip
+
+    @classmethod
     def none(cls) -> AugmentConfig:
         """No augmentation at all: `augment` returns a copy of its input."""
         return cls(**{f.name: 0.0 for f in fields(cls) if f.name.endswith("_prob")})
@@ -293,9 +318,11 @@ class AugmentConfig:
 def augment(
     waveform: np.ndarray, sample_rate: int, config: AugmentConfig, rng: np.random.Generator
 ) -> tuple[np.ndarray, dict]:
-    """Apply random augmentations in a fixed order: speed, pitch, reverb, channel, noise, gain.
+    """Apply random augmentations in a fixed order: speed, pitch, room, channel, noise, device.
 
-    Each step happens with its probability in `config`. If the final peak exceeds 1, the
+    The device steps (microphone before the noise; hum, clipping, rate and codec after the
+    gain) are those of `course_utils.augment.devices`. Each step happens with its
+    probability in `config`. If the final peak exceeds 1, the
     whole clip is scaled down (never clipped) and the factor is reported as "peak_scale".
 
     Args:
@@ -345,6 +372,9 @@ def augment(
         high = min(high, 0.45 * sample_rate)  # keep the edge below Nyquist at low rates
         applied["band_limit_hz"] = [float(low), float(high)]
         out = band_limit(out, sample_rate, low, high)
+    if config.microphone_prob > 0 and rng.random() < config.microphone_prob:
+        applied["microphone"] = True
+        out = devices.microphone_response(out, sample_rate, rng)
     if rng.random() < config.noise_prob and np.any(out):
         colors = config.noise_colors
         applied["noise_color"] = str(colors[int(rng.integers(len(colors)))])
@@ -354,6 +384,7 @@ def augment(
     if rng.random() < config.gain_prob:
         applied["gain_db"] = float(rng.uniform(*config.gain_db_range))
         out = apply_gain(out, applied["gain_db"])
+    out = devices.record(out, sample_rate, config, rng, applied)
     peak = float(np.max(np.abs(out)))
     if peak > 1.0:
         applied["peak_scale"] = 1.0 / peak

@@ -64,10 +64,14 @@ from .events import (
     events_to_frames,
 )
 from .recordings import (
+    FSDD_SHA256,
+    FSDD_URL,
     RECORDING_PATTERN,
     Recording,
     RecordingFolder,
+    fetch_fsdd,
     load_recordings,
+    recordings_folder,
 )
 from .scenes import (
     SCENE_CLASSES,
@@ -138,6 +142,10 @@ __all__ = [
     "list_accents",
     "list_variants",
     "load_recordings",
+    "fetch_fsdd",
+    "FSDD_SHA256",
+    "FSDD_URL",
+    "recordings_folder",
     "mix_event",
     "native_sample_rate",
     "Recording",

@@ -20,10 +20,23 @@ import torch
 from torch.utils.data import Dataset
 
 from ..audio import load_audio
-from ..core import check_sample_rate
+from ..core import check_sample_rate, fetch
 
-__all__ = ["RECORDING_PATTERN", "Recording", "RecordingFolder", "load_recordings"]
+__all__ = [
+    "FSDD_SHA256",
+    "FSDD_URL",
+    "RECORDING_PATTERN",
+    "Recording",
+    "RecordingFolder",
+    "fetch_fsdd",
+    "load_recordings",
+    "recordings_folder",
+]
 
+# The Free Spoken Digit Dataset, release 1.0.9 (six speakers, 3,000 recordings at 8 kHz,
+# CC BY-SA 4.0), pinned by the SHA-256 TensorFlow Datasets publishes for the same archive.
+FSDD_URL = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/v1.0.9.tar.gz"
+FSDD_SHA256 = "8bc44cde129d505cbbb6b365c09f80c663f2aa77578afc634e6141a2f87100c0"
 RECORDING_PATTERN = re.compile(r"(?P<label>[^_]+)_(?P<speaker>[^_]+)_(?P<index>\d+)\.wav", re.I)
 
 
@@ -144,3 +157,42 @@ class RecordingFolder(Dataset):
         if self.labels is not None:
             item["target"] = self.labels[recording.label]
         return item
+
+
+def fetch_fsdd(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Download the Free Spoken Digit Dataset once (12 MB) and return its recordings folder.
+
+    Needs internet the first time; never called by a lesson unless the learner asks. The
+    archive's SHA-256 is checked (`FSDD_SHA256`) and it is unpacked safely by
+    `course_utils.fetch` into ``data/downloads/`` (or `cache_dir`).
+
+    Returns:
+        the folder of ``{digit}_{speaker}_{index}.wav`` files, for `load_recordings`.
+
+    Raises:
+        course_utils.core.fetch.FetchError: offline, or the server cannot be reached.
+    """
+    folder = fetch(FSDD_URL, FSDD_SHA256, cache_dir, "free-spoken-digit-dataset-1.0.9.tar.gz",
+                   extract=True)  # fmt: skip
+    return folder / "free-spoken-digit-dataset-1.0.9" / "recordings"
+
+
+def recordings_folder() -> Path | None:
+    """The folder ``COURSE_RECORDINGS`` names, or None when it is unset or empty.
+
+    Lessons and benchmarks score on real speech only where a learner or a teacher has set it
+    (e.g. to the folder `fetch_fsdd` returns, or to their own recordings).
+
+    Raises:
+        FileNotFoundError: it is set but is not a folder.
+    """
+    value = os.environ.get("COURSE_RECORDINGS", "").strip()
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"COURSE_RECORDINGS={value!r} is not a folder: point it at a folder of "
+            "{label}_{speaker}_{index}.wav files, or unset it"
+        )
+    return folder

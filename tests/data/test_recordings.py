@@ -87,3 +87,41 @@ def test_empty_wav_is_reported_on_read(tmp_path):
     (recording,) = load_recordings(tmp_path)
     with pytest.raises(ValueError, match="1_theo_0.wav"):
         recording.read()
+
+
+def test_recordings_folder_reads_the_environment(tmp_path, monkeypatch):
+    from course_utils.data.recordings import recordings_folder
+
+    monkeypatch.delenv("COURSE_RECORDINGS", raising=False)
+    assert recordings_folder() is None
+    monkeypatch.setenv("COURSE_RECORDINGS", "  ")
+    assert recordings_folder() is None
+    monkeypatch.setenv("COURSE_RECORDINGS", str(tmp_path))
+    assert recordings_folder() == tmp_path
+    monkeypatch.setenv("COURSE_RECORDINGS", str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match="COURSE_RECORDINGS=.*is not a folder"):
+        recordings_folder()
+
+
+def test_fetch_fsdd_pins_the_archive_and_returns_its_recordings(tmp_path, monkeypatch):
+    """Offline: the archive is served from the cache, so its digest is what is checked."""
+    import tarfile
+
+    from course_utils.core.fetch import ChecksumError
+    from course_utils.data import recordings
+
+    archive = tmp_path / "free-spoken-digit-dataset-1.0.9.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        wav = tmp_path / "3_jackson_0.wav"
+        wav.write_bytes(wav_bytes(8000))
+        tar.add(wav, arcname="free-spoken-digit-dataset-1.0.9/recordings/3_jackson_0.wav")
+    with pytest.raises(ChecksumError, match="SHA-256"):  # not the published archive
+        recordings.fetch_fsdd(cache_dir=tmp_path)
+    from course_utils.core.fetch import sha256_of
+
+    monkeypatch.setattr(recordings, "FSDD_SHA256", sha256_of(archive))
+    folder = recordings.fetch_fsdd(cache_dir=tmp_path)
+    stem = "free-spoken-digit-dataset-1.0.9"  # the archive's folder, inside its own folder
+    assert folder == tmp_path / stem / stem / "recordings"
+    assert [r.label for r in load_recordings(folder)] == ["3"]
+    assert recordings.FSDD_URL.startswith("https://") and len(recordings.FSDD_SHA256) == 64
