@@ -126,7 +126,7 @@ from .metrics import (
     sampling_margin,
     top_confusions,
 )
-from .plotting import plot_attention, plot_events, plot_spectrogram, plot_waveform
+from .plotting import plot_attention, plot_events, plot_spectrogram, plot_waveform, table
 from .training import (
     History,
     TrainConfig,
@@ -166,5 +166,5 @@ __all__ = [
     "TrainConfig", "adamw_one_cycle", "fit", "load_checkpoint", "save_checkpoint", "to_device",
     "accuracy", "attended_span", "confusion_matrix", "error_rate", "sampling_margin",
     "top_confusions",
-    "plot_attention", "plot_events", "plot_spectrogram", "plot_waveform",
+    "plot_attention", "plot_events", "plot_spectrogram", "plot_waveform", "table",
 ]  # fmt: skip

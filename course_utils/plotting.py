@@ -1,4 +1,5 @@
-"""Plots the lessons share: waveforms, spectrograms and attention maps, with labelled units.
+"""Plots the lessons share: waveforms, spectrograms and attention maps, with labelled units;
+and `table`, which shows rows of figures as a table rather than a printed list of dicts.
 
 Every helper draws into the axes it is given (or a new figure when `ax` is None) and returns
 those axes, so lessons can lay plots side by side and tests can inspect what was drawn. No
@@ -19,7 +20,7 @@ from matplotlib.axes import Axes
 
 from .core import check_sample_rate, check_waveform, to_numpy
 
-__all__ = ["plot_waveform", "plot_spectrogram", "plot_attention", "plot_events"]
+__all__ = ["plot_waveform", "plot_spectrogram", "plot_attention", "plot_events", "table"]
 
 
 def _check_matrix(array: np.ndarray, name: str, expected: str) -> None:
@@ -242,3 +243,38 @@ def plot_events(
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def table(rows, columns: Sequence[str] | None = None):
+    """Rows of figures as a Markdown table that Jupyter (and the book) renders as a table.
+
+    Args:
+        rows: a list of dicts (one per row), or one dict {row name: value or dict of values}.
+        columns: the keys to show, in order; default every key, in order of appearance.
+
+    Returns:
+        an `IPython.display.Markdown`; its plain-text form (``str(...)`` or `.data`) is the
+        Markdown source, readable in a terminal too.
+
+    Example:
+        >>> print(table([{"model": "cnn", "accuracy %": 95.1}]).data)
+        | model | accuracy % |
+        |---|---|
+        | cnn | 95.1 |
+    """
+    from IPython.display import Markdown
+
+    if isinstance(rows, dict):
+        rows = [
+            {"": name, **(v if isinstance(v, dict) else {"value": v})} for name, v in rows.items()
+        ]
+    rows = list(rows)
+    if not rows or not all(isinstance(row, dict) for row in rows):
+        raise ValueError("table expects a non-empty list of dicts, or a dict of rows")
+    columns = (
+        list(columns) if columns is not None else list(dict.fromkeys(k for r in rows for k in r))
+    )
+    cell = lambda value: str(value).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(map(cell, columns)) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return Markdown("\n".join(lines))

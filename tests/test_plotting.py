@@ -114,3 +114,19 @@ def test_plot_attention_rejects_non_matrices(shape):
 def test_plot_attention_rejects_wrong_number_of_tick_labels():
     with pytest.raises(ValueError, match="2 tick labels for 3 keys"):
         plot_attention(torch.zeros(2, 3), x_ticklabels=["a", "b"])
+
+
+def test_table_renders_rows_as_markdown():
+    from course_utils.plotting import table
+
+    shown = table([{"model": "cnn", "accuracy": 95.1}, {"model": "a|b", "note": "x"}]).data
+    assert shown.splitlines() == [
+        "| model | accuracy | note |",
+        "|---|---|---|",
+        "| cnn | 95.1 |  |",
+        "| a\\|b |  | x |",
+    ]
+    assert table({"george": {"acc": 1}}).data.splitlines()[2] == "| george | 1 |"
+    assert table({"total": 3}).data.splitlines()[2] == "| total | 3 |"
+    with pytest.raises(ValueError, match="non-empty list of dicts"):
+        table([])
