@@ -5,12 +5,12 @@ head, speller with location-sensitive attention). `decoding`: greedy, beam and j
 CTC-attention decoding. `alignment`: forced alignment and word segments. `dataset`: the
 corpora and their features. `inference`: transcripts, CER / WER and `recognize` (any sample
 rate). `recipe`: training and the shipped checkpoints (`python -m course_utils.asr`
-rebuilds them).
+rebuilds them). `real_speech`: scores on folders of real recordings of digits.
 
 Notebook: 08_speech_recognition.
 """
 
-from . import alignment, dataset, decoding, inference, model, recipe, tokenizer
+from . import alignment, dataset, decoding, inference, model, real_speech, recipe, tokenizer
 from .alignment import (
     WordSegment,
     forced_align,
@@ -23,8 +23,10 @@ from .dataset import (
     FeatureSet,
     asr_corpus_configs,
     demo_digits_config,
+    isolated_words_config,
     log_mel_features,
     long_digits_config,
+    training_configs,
 )
 from .decoding import (
     CTCPrefixScorer,
@@ -77,6 +79,9 @@ __all__ = [
     "recipe",
     "tokenizer",
     "asr_corpus_configs",
+    "isolated_words_config",
+    "training_configs",
+    "real_speech",
     "ASRConfig",
     "ASRHistory",
     "ASROutput",

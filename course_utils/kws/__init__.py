@@ -2,12 +2,13 @@
 
 `model`: CNN with mean or attention pooling, a patch keyword transformer, and
 `KeywordSpotter` (audio at any sample rate in, a label out). `recipe`: the corpus, training
-recipe and evaluations of lesson 06 (``python -m course_utils.kws`` runs them).
+recipe and evaluations of lesson 06 (``python -m course_utils.kws`` runs them). `real_speech`:
+scores on folders of real recordings, and `listen` (what the microphone widget shows).
 
 Notebook: 06_audio_classification.
 """
 
-from . import model, recipe
+from . import model, real_speech, recipe
 from .model import (
     ClassifierConfig,
     ClassifierOutput,
@@ -17,6 +18,7 @@ from .model import (
     build_classifier,
     standardize,
 )
+from .real_speech import Heard, listen, score_recordings
 from .recipe import (
     KINDS,
     KWSProfile,
@@ -32,7 +34,11 @@ from .recipe import (
 
 __all__ = [
     "model",
+    "real_speech",
     "recipe",
+    "Heard",
+    "listen",
+    "score_recordings",
     "accuracy_vs_snr",
     "build_classifier",
     "ClassifierConfig",
