@@ -8,11 +8,13 @@ LAB_ARGS ?=   # e.g. LAB_ARGS=--allow-root inside a container, or --no-browser
 LESSON_00 := notebooks/00_welcome_and_setup.ipynb
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help install lab test unit notebooks-clean notebooks book bench lint clean-notebooks lock
+.PHONY: help install lab test unit notebooks-clean notebooks book bench lint clean-notebooks lock \
+	test-browser
 
 help:
 	@echo "make lab    - create .venv if missing, install, open JupyterLab on lesson 00"
 	@echo "make test   - unit tests, notebook cleanliness, every notebook run by nbval (CI profile)"
+	@echo "make test-browser - the widgets in JupyterLab in headless Chromium (a fake microphone)"
 	@echo "make book   - execute every lesson in the full profile, HTML under build/"
 	@echo "make bench  - run the benchmarks, figures under results/"
 	@echo "make clean-notebooks - strip outputs and execution counts before committing"
@@ -46,6 +48,15 @@ notebooks: $(STAMP)
 		--nbval-cell-timeout=900 -p no:cacheprovider $(NOTEBOOKS)
 
 test: unit notebooks-clean notebooks
+
+# The browser tests drive JupyterLab in the system's headless Chromium through its chromedriver.
+CHROMIUM     ?= $(shell command -v chromium || echo /usr/bin/chromium)
+CHROMEDRIVER ?= $(shell command -v chromedriver || echo /usr/bin/chromedriver)
+test-browser: $(STAMP)
+	@test -x $(CHROMIUM) && test -x $(CHROMEDRIVER) || { \
+		echo "test-browser needs Chromium and chromedriver ($(CHROMIUM), $(CHROMEDRIVER))."; \
+		echo "On Debian/Ubuntu: sudo apt-get install chromium chromium-driver"; exit 1; }
+	$(BIN)/python -m pytest -m browser tests/browser
 
 book: $(STAMP)
 	mkdir -p build

@@ -4,12 +4,13 @@
 resamples with), mono, normalise, play. `features`:
 log-mel, MFCC and deltas on torchaudio's transforms, and the per-clip standardisation.
 `quality`: STOI, wideband PESQ, SI-SDR, the log-mel and log-spectral distances of processed
-speech against the clean original (lessons 10 and 11).
+speech against the clean original (lessons 10 and 11). `microphone`: the `Microphone` widget,
+which records the learner's voice in the browser and hands it to a Python callback.
 
 Notebook: 05_audio_features_and_data.
 """
 
-from . import features, io, quality
+from . import features, io, microphone, quality
 from .features import (
     MFCC,
     LogMel,
@@ -30,11 +31,13 @@ from .io import (
     save_audio,
     to_mono,
 )
+from .microphone import Microphone
 from .quality import log_spectral_distance, mel_distance, pesq_wb, quality_scores, si_sdr, stoi
 
 __all__ = [
     "features",
     "io",
+    "microphone",
     "quality",
     "deltas",
     "frame_lengths",
@@ -43,6 +46,7 @@ __all__ = [
     "log_spectral_distance",
     "LogMel",
     "mel_distance",
+    "Microphone",
     "MFCC",
     "mfcc",
     "normalize",
