@@ -27,6 +27,7 @@ BENCHMARKS = (
     "restoration",
     "longform",
     "audiotext",
+    "realspeech",
     "threads",
 )  # modules benchmarks/bench_<name>.py, each with run() -> list[dict]
 

@@ -1,7 +1,7 @@
 """Lesson 08's data: which corpora it trains and tests on, and their features as batches.
 
 - `asr_corpus_configs`: spoken digit strings and command sentences (unseen test voices);
-  `isolated_words_config`: single digits and commands with silence around them, through
+  `isolated_words_config`: single digits (one or two) with silence around them, through
   simulated recording devices; `training_configs`: what the shipped recognisers learn from;
   `demo_digits_config`: short strings for the lesson's side-by-side runs;
   `long_digits_config`: digit strings twice as long as any in training, for the
@@ -24,15 +24,7 @@ import torch
 from ..audio import LogMel, standardize
 from ..augment import AugmentConfig
 from ..core import Profile, check_features, pad_batch
-from ..data import (
-    COMMANDS,
-    DIGITS,
-    CorpusConfig,
-    CorpusSplit,
-    digits_config,
-    sentences_config,
-    words_config,
-)
+from ..data import CorpusConfig, CorpusSplit, digits_config, sentences_config
 from .tokenizer import CharTokenizer
 
 __all__ = [
@@ -57,18 +49,16 @@ def asr_corpus_configs(profile: Profile) -> tuple[CorpusConfig, CorpusConfig]:
 
 
 def isolated_words_config(profile: Profile) -> CorpusConfig:
-    """Single digits and commands, each in a 1 s clip with silence around it, as recorded.
+    """Single digits (one or two) with silence around them, through simulated recording devices.
 
     Real people often say one word: a recogniser that only heard strings of three or more
-    digits inserts words into it ("nine" -> "one eight"). These clips teach it that one word
-    can be the whole utterance; `AugmentConfig.recorded()` puts them through simulated
-    microphones, sound cards and codecs. Sized as half the digit strings.
+    digits inserts words into it ("nine" -> "one eight"). These utterances teach it that one
+    word can be the whole utterance; `AugmentConfig.recorded()` puts them through simulated
+    microphones, sound cards and codecs. Half as many as the digit strings.
     """
     n = profile.sentences_per_split // 2
-    words = DIGITS + COMMANDS
-    train, evaluate = max(1, n // len(words)), max(1, n // (4 * len(words)))
-    return words_config(profile, words=words, clips_per_word=(train, evaluate, evaluate),
-                        augment=AugmentConfig.recorded())  # fmt: skip
+    return digits_config(profile, digits_per_string=(1, 2), utterances=(n, n // 4, n // 4),
+                         augment=AugmentConfig.recorded())  # fmt: skip
 
 
 def training_configs(profile: Profile) -> tuple[CorpusConfig, ...]:

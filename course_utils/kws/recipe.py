@@ -77,12 +77,12 @@ class KWSProfile:
     train_clips_per_word: int  # training clips per class
     epochs: int  # training epochs of each classifier (the same for all three)
     width: int  # channels of the CNN blocks, width of the KWT tokens
-    min_accuracy: float  # test accuracy (unseen voices) the best model must reach
+    min_accuracy: float  # test accuracy (unseen voices, recording devices included) of the best model
 
 
 register_section(
     "kws",
-    full=KWSProfile(commands=24, train_clips_per_word=200, epochs=20, width=96, min_accuracy=0.94),
+    full=KWSProfile(commands=24, train_clips_per_word=200, epochs=20, width=96, min_accuracy=0.93),
     ci=KWSProfile(commands=0, train_clips_per_word=100, epochs=12, width=64, min_accuracy=0.8),
 )
 
@@ -93,11 +93,15 @@ def command_corpus_config(profile: Profile, **overrides) -> CorpusConfig:
     """Digits, `profile.kws.commands` commands and one class for 20 out-of-vocabulary words.
 
     The full profile has 10 + 24 + 1 = 35 classes; the CI profile keeps digits and "unknown".
+    The clips go through simulated recording devices (`AugmentConfig.recorded()`: microphones,
+    8-12 kHz sound cards, codecs, hum, clipping) on top of the corpus's rooms and noise: on
+    real speakers that is worth about ten points (`python -m benchmarks realspeech`).
     """
     sizes = (profile.kws.train_clips_per_word, profile.eval_clips_per_word,
              profile.eval_clips_per_word)  # fmt: skip
     words = DIGITS + COMMANDS[: profile.kws.commands]
-    config = words_config(profile, words=words, clips_per_word=sizes, unknown_words=UNKNOWN_WORDS)
+    config = words_config(profile, words=words, clips_per_word=sizes, unknown_words=UNKNOWN_WORDS,
+                          augment=AugmentConfig.recorded())  # fmt: skip
     return replace(config, **overrides)
 
 
