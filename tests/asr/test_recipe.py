@@ -81,3 +81,22 @@ def test_beam_search_reports_progress_by_quarters(capsys):
     assert [line.split(",")[0].strip() for line in lines] == [
         f"beam search: {n}/8 utterances" for n in (2, 4, 6, 8)
     ]
+
+
+def test_training_configs_add_isolated_digits_through_recording_devices():
+    from course_utils import get_profile
+    from course_utils.asr import asr_corpus_configs, isolated_words_config, training_configs
+    from course_utils.augment import AugmentConfig
+    from course_utils.data import build_corpus
+
+    profile = get_profile("ci")
+    configs = training_configs(profile)
+    assert configs[:2] == asr_corpus_configs(profile)  # the test sets are unchanged
+    isolated = isolated_words_config(profile)
+    assert configs[2] == isolated
+    assert isolated.task == "digits" and isolated.digits_per_string == (1, 2)
+    assert isolated.augment == AugmentConfig.recorded()
+    assert isolated.utterances[0] == profile.sentences_per_split // 2
+    small = dataclasses.replace(isolated, utterances=(0, 0, 12))
+    texts = [item["text"] for item in build_corpus(small, progress=False)["test"].items]
+    assert {len(text.split()) for text in texts} <= {1, 2} and len(texts) == 12

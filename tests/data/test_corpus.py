@@ -132,8 +132,14 @@ def test_cache_key_follows_every_setting():
         CorpusConfig(
             words=("yes", "no", "seven"), clips_per_word=(4, 2, 2), augment=AugmentConfig.none()
         ).key(),
+        # the recording devices: a corpus made through them never shares a cache with one without
+        CorpusConfig(
+            words=("yes", "no", "seven"),
+            clips_per_word=(4, 2, 2),
+            augment=AugmentConfig.recorded(),
+        ).key(),
     }
-    assert len(keys) == 4
+    assert len(keys) == 5
 
 
 def test_interrupted_cache_write_leaves_no_entry(tmp_path, monkeypatch):
