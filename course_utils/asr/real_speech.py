@@ -5,7 +5,7 @@ A folder of real recordings named ``{label}_{speaker}_{index}.wav`` whose labels
 `recognize`, and scored per speaker: the share of clips transcribed as exactly the digit said
 (an isolated word, so one inserted word is already wrong), and the character error rate.
 
-Notebook: 08_speech_recognition (section "Real speech").
+Notebook: 08_speech_recognition (section "Real people: one word at a time").
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ corpus can train models on speech that sounds recorded (`AugmentConfig.recorded(
 Numpy, scipy and soundfile only (they run inside the corpus workers). Every function takes
 a float32 waveform of shape (time,) and returns a new float32 array of the same length.
 
-Notebook: 05_audio_features_and_data (section "Augmentation") and 06_audio_classification
-(section "Real speech").
+Notebook: 06_audio_classification (sections 2 and "Real people") and 08_speech_recognition
+(isolated digits, section "Real people").
 """
 
 from __future__ import annotations
