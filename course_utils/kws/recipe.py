@@ -77,7 +77,7 @@ class KWSProfile:
     train_clips_per_word: int  # training clips per class
     epochs: int  # training epochs of each classifier (the same for all three)
     width: int  # channels of the CNN blocks, width of the KWT tokens
-    min_accuracy: float  # test accuracy (unseen voices, recording devices included) of the best model
+    min_accuracy: float  # best model's test accuracy (unseen voices, through recording devices)
 
 
 register_section(

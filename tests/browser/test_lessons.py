@@ -6,11 +6,11 @@ The lessons run in the CI profile, from a copy (a test never writes into noteboo
 generated data in a temporary folder.
 """
 
-import importlib.util
 import re
 import shutil
 from pathlib import Path
 
+import browser_lab as lab  # registered by tests/browser/conftest.py
 import pytest
 import torch
 from selenium.webdriver.common.by import By
@@ -18,23 +18,6 @@ from selenium.webdriver.common.keys import Keys
 
 from course_utils.core.runtime import DATA_DIR_ENV
 from course_utils.exercises import check, list_exercises, solution
-
-
-def _load_lab():
-    """This folder's lab.py: tests are imported by path (--import-mode=importlib), not as a
-    package, so the helper module is loaded from its file."""
-    spec = importlib.util.spec_from_file_location("browser_lab", Path(__file__).with_name("lab.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-lab = _load_lab()
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(lab.browser_missing() is not None, reason=str(lab.browser_missing())),
-]
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = {

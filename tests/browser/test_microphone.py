@@ -1,10 +1,9 @@
 """The Microphone widget end to end: Chromium's fake microphone plays an eSpeak recording, the
 widget sends it to the kernel, lesson 08's recogniser writes what it heard under the button."""
 
-import importlib.util
 import time
-from pathlib import Path
 
+import browser_lab as lab  # registered by tests/browser/conftest.py
 import nbformat
 import numpy as np
 import pytest
@@ -13,23 +12,6 @@ from scipy import signal
 
 from course_utils.audio.microphone import ERRORS
 from course_utils.data import espeak
-
-
-def _load_lab():
-    """This folder's lab.py: tests are imported by path (--import-mode=importlib), not as a
-    package, so the helper module is loaded from its file."""
-    spec = importlib.util.spec_from_file_location("browser_lab", Path(__file__).with_name("lab.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-lab = _load_lab()
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(lab.browser_missing() is not None, reason=str(lab.browser_missing())),
-]
 
 # One word, as a learner would say it: lesson 08's recogniser also learnt isolated digits.
 SAID = "three"
