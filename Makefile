@@ -9,13 +9,14 @@ LESSON_00 := notebooks/00_welcome_and_setup.ipynb
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .PHONY: help install lab test unit notebooks-clean notebooks book bench lint clean-notebooks lock \
-	test-browser
+	test-browser browser
 
 help:
 	@echo "make lab    - create .venv if missing, install, open JupyterLab on lesson 00"
 	@echo "make test   - unit tests, notebook cleanliness, every notebook run by nbval (CI profile)"
-	@echo "make test-browser - the widgets in JupyterLab in headless Chromium (a fake microphone)"
-	@echo "make book   - execute every lesson in the full profile, HTML under build/"
+	@echo "make test-browser - lessons 00-01 and the microphone in JupyterLab in headless Chromium"
+	@echo "                    (installs Chromium and chromedriver with apt where they are missing)"
+	@echo "make book   - the course as a book: every lesson run in the full profile (build/_build/html)"
 	@echo "make bench  - run the benchmarks, figures under results/"
 	@echo "make clean-notebooks - strip outputs and execution counts before committing"
 	@echo "make lock   - re-resolve the dependency ranges into $(LOCK) (then run make test)"
@@ -49,19 +50,35 @@ notebooks: $(STAMP)
 
 test: unit notebooks-clean notebooks
 
-# The browser tests drive JupyterLab in the system's headless Chromium through its chromedriver.
+# The browser tests drive JupyterLab in the system's headless Chromium through its chromedriver;
+# where either is missing, `make browser` installs both with apt (Debian, Ubuntu).
 CHROMIUM     ?= $(shell command -v chromium || echo /usr/bin/chromium)
 CHROMEDRIVER ?= $(shell command -v chromedriver || echo /usr/bin/chromedriver)
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-browser: $(STAMP)
-	@test -x $(CHROMIUM) && test -x $(CHROMEDRIVER) || { \
-		echo "test-browser needs Chromium and chromedriver ($(CHROMIUM), $(CHROMEDRIVER))."; \
-		echo "On Debian/Ubuntu: sudo apt-get install chromium chromium-driver"; exit 1; }
+	@test -x $(CHROMIUM) && test -x $(CHROMEDRIVER) || $(MAKE) browser
 	$(BIN)/python -m pytest -m browser tests/browser
 
+browser:
+	@command -v apt-get >/dev/null || { \
+		echo "make browser installs Chromium and chromedriver with apt (Debian, Ubuntu)."; \
+		echo "Elsewhere install both with your package manager, then run make test-browser"; \
+		echo "(or point CHROMIUM= and CHROMEDRIVER= at them)."; exit 1; }
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y chromium chromium-driver || $(SUDO) apt-get install -y chromium-browser chromium-chromedriver
+
+# The book: every lesson executed in the full profile as a static page (Jupyter Book, book/).
+# BOOK_REPOSITORY=https://github.com/you/attention-in-audio adds Binder launch buttons.
+BOOK_REPOSITORY ?=
 book: $(STAMP)
 	mkdir -p build
-	COURSE_PROFILE=full $(BIN)/jupyter nbconvert --to html --execute \
-		--ExecutePreprocessor.timeout=3600 --output-dir build $(NOTEBOOKS)
+	cp book/_config.yml build/_config.yml
+	test -z "$(BOOK_REPOSITORY)" || printf '%s\n' "repository:" "  url: $(BOOK_REPOSITORY)" \
+		"  branch: main" "launch_buttons:" "  binderhub_url: https://mybinder.org" \
+		"  notebook_interface: jupyterlab" >> build/_config.yml
+	COURSE_PROFILE=full COURSE_STATIC=1 $(BIN)/jupyter-book build . --config build/_config.yml \
+		--toc book/_toc.yml --path-output build
+	@echo "The book: build/_build/html/index.html"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from course_utils.core import atomic_write
+
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 BENCHMARKS = (
     "corpus",
@@ -37,22 +39,31 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {gpu}"
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace `path` in one step: an interrupted run leaves the last complete file."""
+    with atomic_write(path, overwrite=True) as temporary:
+        temporary.write_text(text)
+
+
 def write_table(rows: list[dict]) -> str:
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `make bench` on {time.strftime('%Y-%m-%d')}; machine: {machine()}.",
-        "",
-        "| benchmark | measure | value | target | met |",
-        "|---|---|---|---|---|",
-    ]
-    for row in rows:
-        met = "" if row.get("met") is None else ("yes" if row["met"] else "**no**")
-        lines.append(
-            f"| {row['benchmark']} | {row['measure']} | {row['value']} {row.get('unit', '')} "
-            f"| {row.get('target', '')} | {met} |"
-        )
-    return "\n".join(lines) + "\n"
+    """results/README.md: one table per benchmark, each headed by when and where it ran."""
+    lines = ["# Benchmark results", "", "Written by `make bench` (`python -m benchmarks`).", ""]
+    for name in dict.fromkeys(row["benchmark"] for row in rows):
+        own = [row for row in rows if row["benchmark"] == name]
+        stamp = own[0]
+        if "date" in stamp:
+            seconds = stamp["run_seconds"]
+            measured = f"Measured {stamp['date']} on {stamp['machine']}, in {seconds:,} s."
+        else:
+            measured = "Date and machine not recorded (a run from before the figures were stamped)."
+        lines += [f"## {name}", "", measured, "",
+                  "| measure | value | target | met |", "|---|---|---|---|"]  # fmt: skip
+        for row in own:
+            met = "" if row.get("met") is None else ("yes" if row["met"] else "**no**")
+            value = f"{row['value']} {row.get('unit', '')}".strip()
+            lines.append(f"| {row['measure']} | {value} | {row.get('target', '')} | {met} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
@@ -60,15 +71,19 @@ def main(argv: list[str]) -> int:
     wanted = [name for name in BENCHMARKS if not argv or any(a in name for a in argv)]
     for name in wanted:
         print(f"== {name}", flush=True)
+        start = time.perf_counter()
         rows = importlib.import_module(f"benchmarks.bench_{name}").run()
-        (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+        stamp = {"date": time.strftime("%Y-%m-%d"), "machine": machine(),
+                 "run_seconds": round(time.perf_counter() - start)}  # fmt: skip
+        rows = [{**row, **stamp} for row in rows]
+        atomic_write_text(RESULTS / f"{name}.json", json.dumps(rows, indent=2) + "\n")
         for row in rows:
             print(
                 f"  {row['measure']}: {row['value']} {row.get('unit', '')}"
                 f" (target {row.get('target', '-')})"
             )
     rows = [row for path in sorted(RESULTS.glob("*.json")) for row in json.loads(path.read_text())]
-    (RESULTS / "README.md").write_text(write_table(rows))
+    atomic_write_text(RESULTS / "README.md", write_table(rows))
     print(f"wrote {RESULTS / 'README.md'}")
     return 0
 

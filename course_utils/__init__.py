@@ -2,8 +2,8 @@
 
 One folder per role or lesson (``core``, ``audio``, ``augment``, ``data``, ``attention``,
 ``exercises``; ``kws``, ``sed``, ``asr``, ``tts``, ``codec``, ``restoration``, ``longform``
-for lessons 06-12), plus ``training``, ``metrics`` and ``plotting``. This file re-exports
-the names lessons use, so a lesson writes ``import course_utils as cu`` and
+for lessons 06-12), plus ``training``, ``metrics``, ``plotting`` and ``interactive``. This
+file re-exports the names lessons use, so a lesson writes ``import course_utils as cu`` and
 ``cu.build_corpus(...)``, and reaches its own folder with ``from course_utils import asr``.
 """
 
@@ -19,6 +19,7 @@ from . import (
     codec,
     data,
     exercises,
+    interactive,
     kws,
     longform,
     metrics,
@@ -83,6 +84,7 @@ from .core import (
     fetch,
     get_device,
     get_profile,
+    is_static,
     require_version,
     set_seed,
 )
@@ -110,6 +112,7 @@ from .data import (
     voice_splits,
     words_config,
 )
+from .interactive import interact
 from .kws import (
     ClassifierConfig,
     ClassifierOutput,
@@ -142,7 +145,8 @@ __version__ = "0.1.0"
 __all__ = [
     # folders and modules
     "asr", "attention", "audio", "audiotext", "augment", "codec", "core", "data", "environment",
-    "exercises", "kws", "longform", "metrics", "plotting", "restoration", "sed", "training", "tts",
+    "exercises", "interactive", "kws", "longform", "metrics", "plotting", "restoration", "sed",
+    "training", "tts",
     # attention (lessons 01-04)
     "AdditiveAttention", "AttentionPooling", "DotProductAttention", "LearnedPositionalEncoding",
     "LocationSensitiveAttention", "MultiHeadAttention", "SinusoidalPositionalEncoding",
@@ -159,12 +163,12 @@ __all__ = [
     # core
     "Profile", "atomic_write", "check_sample_rate", "check_shape", "check_waveform",
     "cpu_threads", "data_dir", "environment_report", "fetch", "get_device", "get_profile",
-    "require_version", "set_seed",
+    "is_static", "require_version", "set_seed",
     # models, training and scores (lessons 06-08)
     "ASRConfig", "CharTokenizer", "Recognizer", "CNNClassifier", "ClassifierConfig",
     "ClassifierOutput", "KeywordSpotter", "KeywordTransformer", "build_classifier", "History",
     "TrainConfig", "adamw_one_cycle", "fit", "load_checkpoint", "save_checkpoint", "to_device",
     "accuracy", "attended_span", "confusion_matrix", "error_rate", "sampling_margin",
     "top_confusions",
-    "plot_attention", "plot_events", "plot_spectrogram", "plot_waveform", "table",
+    "interact", "plot_attention", "plot_events", "plot_spectrogram", "plot_waveform", "table",
 ]  # fmt: skip

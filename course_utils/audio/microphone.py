@@ -25,7 +25,7 @@ import ipywidgets
 import numpy as np
 import traitlets
 
-from ..core import check_sample_rate
+from ..core import check_sample_rate, is_static
 
 __all__ = ["MAX_SECONDS", "Microphone"]
 
@@ -334,7 +334,11 @@ class Microphone(anywidget.AnyWidget):
                 callback(waveform, self.sample_rate)
 
     def _repr_mimebundle_(self, **kwargs):
-        """Display the button with `output` under it (what ``display(mic)`` shows)."""
+        """Display the button with `output` under it (what ``display(mic)`` shows); in a
+        static page (`make book`), where nothing can record, a line saying what stands here."""
+        if is_static():
+            note = "In JupyterLab, a Record button stands here: say a word, see what it hears."
+            return {"text/plain": note, "text/markdown": f"*{note}*"}
         return self._view._repr_mimebundle_(**kwargs)
 
 

@@ -66,6 +66,7 @@ from .runtime import (
     data_dir,
     environment_report,
     get_device,
+    is_static,
     require_version,
     set_seed,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "FileExistsNotOverwrittenError",
     "find_repo_root",
     "get_device",
+    "is_static",
     "get_profile",
     "installed_versions",
     "load_npz",

@@ -24,12 +24,14 @@ __all__ = [
     "default_threads",
     "set_seed",
     "data_dir",
+    "is_static",
     "require_version",
     "environment_report",
 ]
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 THREADS_ENV = "COURSE_THREADS"
+STATIC_ENV = "COURSE_STATIC"  # set by `make book`: the lesson becomes a page with no kernel
 _TORCH_DEFAULT_THREADS = torch.get_num_threads()  # before anyone changes it: the cores torch sees
 INSTALLED_DATA_DIR = Path.home() / ".cache" / "attention-in-audio"  # the default outside a clone
 
@@ -125,6 +127,12 @@ def data_dir() -> Path:
     folder = Path(os.environ.get(DATA_DIR_ENV) or default).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def is_static() -> bool:
+    """True while a lesson is executed into a static page (``$COURSE_STATIC`` set, not "0"):
+    the book `make book` builds, where no kernel answers a slider or a Record button."""
+    return os.environ.get(STATIC_ENV, "0") not in ("", "0")
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
