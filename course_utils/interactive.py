@@ -33,10 +33,13 @@ def interact(draw: Callable[..., object], **controls: ipywidgets.ValueWidget):
         The ``ipywidgets.interactive`` box (end a cell with it to show it), or None in a
         static page, where the figure has been drawn once and a line names the controls.
 
-    Example:
-        >>> box = interact(lambda n: n, n=ipywidgets.IntSlider(value=3, max=9))
-        >>> box.kwargs if box is not None else {"n": 3}
-        {'n': 3}
+    Example (as the book runs it; in JupyterLab the same call returns the sliders):
+        >>> import os
+        >>> os.environ["COURSE_STATIC"] = "1"
+        >>> interact(lambda n: print(f"drawn at n={n}"), n=ipywidgets.IntSlider(value=3, max=9))
+        drawn at n=3
+        (In JupyterLab, controls for n redraw this figure.)
+        >>> del os.environ["COURSE_STATIC"]
     """
     if not callable(draw):
         raise TypeError(f"draw must be a function of the controls' values, got {draw!r}")

@@ -250,6 +250,7 @@ def table(rows, columns: Sequence[str] | None = None):
 
     Args:
         rows: a list of dicts (one per row), or one dict {row name: value or dict of values}.
+            Floats are shown to 4 decimals (tensors and numpy scalars as their numbers).
         columns: the keys to show, in order; default every key, in order of appearance.
 
     Returns:
@@ -274,7 +275,16 @@ def table(rows, columns: Sequence[str] | None = None):
     columns = (
         list(columns) if columns is not None else list(dict.fromkeys(k for r in rows for k in r))
     )
-    cell = lambda value: str(value).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    cell = lambda value: _cell_text(value).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     lines = ["| " + " | ".join(map(cell, columns)) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
     return Markdown("\n".join(lines))
+
+
+def _cell_text(value) -> str:
+    """A table cell: numbers as numbers (floats to 4 decimals), anything else as str()."""
+    if isinstance(value, (torch.Tensor, np.generic)) and np.ndim(value) == 0:
+        value = value.item()
+    if isinstance(value, float):
+        return str(round(value, 4))
+    return str(value)

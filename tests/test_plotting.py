@@ -130,3 +130,10 @@ def test_table_renders_rows_as_markdown():
     assert table({"total": 3}).data.splitlines()[2] == "| total | 3 |"
     with pytest.raises(ValueError, match="non-empty list of dicts"):
         table([])
+
+
+def test_table_shows_floats_to_four_decimals_and_scalars_as_numbers():
+    from course_utils.plotting import table
+
+    row = {"cer": 0.0123456789, "n": 3, "t": torch.tensor(0.5), "np": np.float32(1.23456789)}
+    assert table([row]).data.splitlines()[2] == "| 0.0123 | 3 | 0.5 | 1.2346 |"

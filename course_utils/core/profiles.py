@@ -19,7 +19,7 @@ Notebook: 00_welcome_and_setup (section "Profiles").
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV", "register_section"]
@@ -50,6 +50,18 @@ class Profile:
     @property
     def is_ci(self) -> bool:
         return self.name == "ci"
+
+    def _repr_markdown_(self) -> str:
+        """The profile in Jupyter (and the book) as two tables: the shared sizes, then each
+        lesson's section with its settings, instead of one 700-character line."""
+        lines = [f"**Profile `{self.name}`**", "", "| size | value |", "|---|---|"]
+        lines += [f"| `{f.name}` | {getattr(self, f.name)} |" for f in fields(self)[1:]]
+        lines += ["", "| section | settings |", "|---|---|"]
+        for section in sorted(_SECTIONS):
+            values = _SECTIONS[section][self.name]
+            settings = ", ".join(f"{f.name}={getattr(values, f.name)!r}" for f in fields(values))
+            lines.append(f"| `profile.{section}` | {settings} |")
+        return "\n".join(lines)
 
     def __getattr__(self, name: str) -> Any:
         """A registered section (``profile.kws``), in this profile's version."""
