@@ -69,14 +69,16 @@ browser:
 
 # The book: every lesson executed in the full profile as a static page (Jupyter Book, book/).
 # BOOK_REPOSITORY=https://github.com/you/attention-in-audio adds Binder launch buttons.
+# A build is a batch job with no browser beside it: torch gets every core (BOOK_THREADS).
 BOOK_REPOSITORY ?=
+BOOK_THREADS    ?= $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 1)')
 book: $(STAMP)
 	mkdir -p build
 	cp book/_config.yml build/_config.yml
 	test -z "$(BOOK_REPOSITORY)" || printf '%s\n' "repository:" "  url: $(BOOK_REPOSITORY)" \
 		"  branch: main" "launch_buttons:" "  binderhub_url: https://mybinder.org" \
 		"  notebook_interface: jupyterlab" >> build/_config.yml
-	COURSE_PROFILE=full COURSE_STATIC=1 $(BIN)/jupyter-book build . --config build/_config.yml \
+	COURSE_PROFILE=full COURSE_STATIC=1 COURSE_THREADS=$(BOOK_THREADS) $(BIN)/jupyter-book build . --config build/_config.yml \
 		--toc book/_toc.yml --path-output build
 	@echo "The book: build/_build/html/index.html"
 
