@@ -86,7 +86,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_utils tests benchmarks tools
+	$(BIN)/ruff check course_utils tests benchmarks tools book
 
 clean-notebooks: $(STAMP)
 	$(BIN)/python tools/clean_notebooks.py $(NOTEBOOKS)
