@@ -154,3 +154,20 @@ def test_license_uses_the_current_form():
     """`license = { text = ... }` makes setuptools warn on every install."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["license"] == "MIT"
+
+
+def test_the_book_holds_every_lesson_in_order():
+    yaml = pytest.importorskip("yaml")
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    lessons = [name for name in files if name.startswith("notebooks/")]
+    assert lessons == [f"notebooks/{path.stem}" for path in NOTEBOOKS]
+    for name in [toc["root"], *files]:
+        assert any((ROOT / f"{name}{suffix}").exists() for suffix in (".md", ".ipynb")), name
+
+
+def test_make_book_executes_the_full_profile_as_static_pages():
+    recipe = (ROOT / "Makefile").read_text().split("\nbook:")[1].split("\n\n")[0]
+    assert "COURSE_PROFILE=full" in recipe and "COURSE_STATIC=1" in recipe
+    config = (ROOT / "book" / "_config.yml").read_text()
+    assert "execute_notebooks: force" in config and "allow_errors: false" in config

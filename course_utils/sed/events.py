@@ -35,6 +35,9 @@ from scipy import ndimage
 from ..core import check_integer, check_number, to_numpy
 from ..data import Event, events_to_frames
 
+# dcase_util (under sed_eval) imports the deprecated pkg_resources: a warning for its authors.
+warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning, r"dcase_util\.")
+
 __all__ = [
     "Event",
     "tune_decoding",
