@@ -65,7 +65,8 @@ browser:
 		echo "Elsewhere install both with your package manager, then run make test-browser"; \
 		echo "(or point CHROMIUM= and CHROMEDRIVER= at them)."; exit 1; }
 	$(SUDO) apt-get update
-	$(SUDO) apt-get install -y chromium chromium-driver || $(SUDO) apt-get install -y chromium-browser chromium-chromedriver
+	$(SUDO) apt-get install -y chromium chromium-driver \
+		|| $(SUDO) apt-get install -y chromium-browser chromium-chromedriver  # Ubuntu's names
 
 # The book: every lesson executed in the full profile as a static page (Jupyter Book, book/).
 # BOOK_REPOSITORY=https://github.com/you/attention-in-audio adds Binder launch buttons.
@@ -78,8 +79,8 @@ book: $(STAMP)
 	test -z "$(BOOK_REPOSITORY)" || printf '%s\n' "repository:" "  url: $(BOOK_REPOSITORY)" \
 		"  branch: main" "launch_buttons:" "  binderhub_url: https://mybinder.org" \
 		"  notebook_interface: jupyterlab" >> build/_config.yml
-	COURSE_PROFILE=full COURSE_STATIC=1 COURSE_THREADS=$(BOOK_THREADS) $(BIN)/jupyter-book build . --config build/_config.yml \
-		--toc book/_toc.yml --path-output build
+	COURSE_PROFILE=full COURSE_STATIC=1 COURSE_THREADS=$(BOOK_THREADS) \
+		$(BIN)/jupyter-book build . --config build/_config.yml --toc book/_toc.yml --path-output build
 	@echo "The book: build/_build/html/index.html"
 
 bench: $(STAMP)
