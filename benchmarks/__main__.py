@@ -60,7 +60,10 @@ def write_table(rows: list[dict]) -> str:
                   "| measure | value | target | met |", "|---|---|---|---|"]  # fmt: skip
         for row in own:
             met = "" if row.get("met") is None else ("yes" if row["met"] else "**no**")
-            value = f"{row['value']} {row.get('unit', '')}".strip()
+            value = row["value"]
+            if isinstance(value, dict):  # several figures: "seconds 0.02, peak_mib 32.2"
+                value = ", ".join(f"{key} {figure}" for key, figure in value.items())
+            value = f"{value} {row.get('unit', '')}".strip()
             lines.append(f"| {row['measure']} | {value} | {row.get('target', '')} | {met} |")
         lines.append("")
     return "\n".join(lines)

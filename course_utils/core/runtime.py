@@ -45,9 +45,9 @@ def cpu_threads() -> int:
     """The course's rule for torch's CPU threads: every core but one, at least one.
 
     The course's models are small: on 2 cores a second thread made a training step 1.1 to 1.8
-    times faster on an idle machine, and 1.3 to 4.7 times slower beside one other busy
-    process (the browser, a second kernel; ``python -m benchmarks threads``). Leaving one
-    core free keeps a lesson's speed steady on a machine doing anything else.
+    times faster on an idle machine, and 1.1 to 4.7 times slower beside one other busy
+    process (the browser, a second kernel; two runs of ``python -m benchmarks threads``).
+    Leaving one core free keeps a lesson's speed steady on a machine doing anything else.
     ``$COURSE_THREADS`` overrides it.
 
     Example:
