@@ -15,17 +15,11 @@ from collections import defaultdict
 import torch.nn.functional as F
 
 from ..data.recordings import Recording
-from ..data.texts import DIGITS
 from ..metrics import error_rate
 from .inference import PAD_SECONDS, recognize
 from .model import Recognizer
 
-__all__ = ["digit_text", "score_recordings"]
-
-
-def digit_text(label: str) -> str:
-    """The transcript of a recording labelled `label`: "3" -> "three"; a word stays itself."""
-    return DIGITS[int(label)] if label.isdigit() and len(label) == 1 else label.lower()
+__all__ = ["score_recordings"]
 
 
 def score_recordings(
@@ -54,7 +48,7 @@ def score_recordings(
         waveform, rate = recording.read()
         pad = round(pad_seconds * rate)
         heard = recognize(model, F.pad(waveform, (pad, pad)), rate, decoder=decoder)
-        said = digit_text(recording.label)
+        said = recording.word  # "3" -> "three"
         by_speaker[recording.speaker][0].append(said)
         by_speaker[recording.speaker][1].append(heard)
         if heard != said and len(misses) < 20:

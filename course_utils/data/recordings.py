@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 
 from ..audio import load_audio
 from ..core import check_sample_rate, fetch
+from .texts import DIGITS
 
 __all__ = [
     "FSDD_SHA256",
@@ -57,6 +58,12 @@ class Recording:
     speaker: str
     index: int
     sample_rate: int | None = 8000
+
+    @property
+    def word(self) -> str:
+        """The word said, as the course writes it: "3" -> "three", "Stop" -> "stop"."""
+        label = self.label
+        return DIGITS[int(label)] if label.isdigit() and len(label) == 1 else label.lower()
 
     def read(self) -> tuple[torch.Tensor, int]:
         """Return (waveform, sample_rate): float32 mono waveform (time,) and its rate in Hz."""

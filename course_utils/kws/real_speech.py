@@ -26,12 +26,7 @@ from ..data.texts import DIGITS
 from ..metrics import attended_span
 from .model import KeywordSpotter
 
-__all__ = ["Heard", "listen", "score_recordings", "word_of"]
-
-
-def word_of(label: str) -> str:
-    """The word a recording's label names: "3" -> "three", "Stop" -> "stop"."""
-    return DIGITS[int(label)] if label.isdigit() and len(label) == 1 else label.lower()
+__all__ = ["Heard", "listen", "score_recordings"]
 
 
 def score_recordings(spotter: KeywordSpotter, recordings: list[Recording]) -> dict:
@@ -51,7 +46,7 @@ def score_recordings(spotter: KeywordSpotter, recordings: list[Recording]) -> di
     """
     if not recordings:
         raise ValueError("no recordings to score: expected at least one Recording")
-    unknown = sorted({r.label for r in recordings if word_of(r.label) not in spotter.labels})
+    unknown = sorted({r.label for r in recordings if r.word not in spotter.labels})
     if unknown:
         raise ValueError(
             f"labels {unknown} are not among the spotter's classes; expected digits 0-9 or "
@@ -62,7 +57,7 @@ def score_recordings(spotter: KeywordSpotter, recordings: list[Recording]) -> di
     hits: dict[str, list[tuple[bool, bool | None]]] = defaultdict(list)
     confusions: dict[tuple[str, str], int] = defaultdict(int)
     for recording in recordings:
-        said = word_of(recording.label)
+        said = recording.word
         heard, probs = spotter.predict(*recording.read())
         among_digits = None
         if digits and said in DIGITS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +126,10 @@ def test_fetch_fsdd_pins_the_archive_and_returns_its_recordings(tmp_path, monkey
     assert folder == tmp_path / stem / stem / "recordings"
     assert [r.label for r in load_recordings(folder)] == ["3"]
     assert recordings.FSDD_URL.startswith("https://") and len(recordings.FSDD_SHA256) == 64
+
+
+@pytest.mark.parametrize(
+    "label, word", [("3", "three"), ("0", "zero"), ("Stop", "stop"), ("12", "12")]
+)
+def test_a_recording_names_the_word_said(label, word):
+    assert Recording(Path("x.wav"), label, "ann", 0).word == word
