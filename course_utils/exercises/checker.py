@@ -224,7 +224,7 @@ def check(
     Returns:
         a `CheckResult`, shown in a notebook as plain text: correct; wrong, with a hint that
         names the likely mistake and the input shapes that showed it; or not attempted, when
-        `function` returns None or raises NotImplementedError.
+        `function` returns None (or a tuple of Nones) or raises NotImplementedError.
 
     Raises:
         ExerciseFailed: only with `raise_on_failure=True`, when the answer is wrong.
@@ -302,7 +302,7 @@ def _grade(exercise: Exercise, function: Callable[..., Any], device: Any) -> Che
                 name, f"your function raised {type(exc).__name__}: {exc}\n"
                 f"on inputs {describe(args, names)}{_where(exc, function)}{nudge}", error=exc
             )  # fmt: skip
-        if got is None:
+        if _is_stub(got):
             if i == 0:
                 return _not_attempted(name)
             return _wrong(
@@ -333,6 +333,11 @@ def _grade(exercise: Exercise, function: Callable[..., Any], device: Any) -> Che
         name, f"{_difference(got, expected, exercise)}\n"
         f"(seen on inputs {describe(args, names)}){nudge}"
     )  # fmt: skip
+
+
+def _is_stub(got: Any) -> bool:
+    """None, or a tuple of Nones: what a stub like `return None, None` gives."""
+    return got is None or (isinstance(got, tuple) and bool(got) and all(p is None for p in got))
 
 
 def _wrong(name: str, text: str, error: BaseException | None = None) -> CheckResult:

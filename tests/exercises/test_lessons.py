@@ -52,3 +52,18 @@ def test_each_exercise_is_a_stub_a_verification_and_a_hidden_solution(path):
     assert found == registered, (
         f"{path.name}: bank only {registered - found}, lesson only {found - registered}"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_stub_as_stored_is_not_attempted(path):
+    """A learner who runs the lesson before writing anything reads "not attempted", never a
+    hint about a mistake they did not make (a stub may return None or a tuple of Nones)."""
+    for kind, source in _cells(path):
+        match = STUB_CHECK.search(source) if kind == "code" else None
+        if match is None:
+            continue
+        name, function = match.groups()
+        namespace = {}
+        exec(source[: match.start()], namespace)  # the stub's definition, not its check
+        result = exercises.check(name, namespace[function])
+        assert result.status == "not attempted", f"{path.name} {name}: {result.message}"
