@@ -36,7 +36,9 @@ BENCHMARKS = (
 
 def machine() -> str:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {gpu}"
+    threads = torch.get_num_threads()
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {threads} thread{'s' * (threads > 1)}, {gpu}"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -72,12 +74,14 @@ def write_table(rows: list[dict]) -> str:
 def main(argv: list[str]) -> int:
     RESULTS.mkdir(exist_ok=True)
     wanted = [name for name in BENCHMARKS if not argv or any(a in name for a in argv)]
+    threads = torch.get_num_threads()  # each benchmark starts with these
     for name in wanted:
         print(f"== {name}", flush=True)
+        stamp = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}  # as it starts
         start = time.perf_counter()
         rows = importlib.import_module(f"benchmarks.bench_{name}").run()
-        stamp = {"date": time.strftime("%Y-%m-%d"), "machine": machine(),
-                 "run_seconds": round(time.perf_counter() - start)}  # fmt: skip
+        stamp["run_seconds"] = round(time.perf_counter() - start)
+        torch.set_num_threads(threads)  # undo a benchmark's own choice before the next one
         rows = [{**row, **stamp} for row in rows]
         atomic_write_text(RESULTS / f"{name}.json", json.dumps(rows, indent=2) + "\n")
         for row in rows:
