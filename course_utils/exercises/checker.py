@@ -302,7 +302,8 @@ def _grade(exercise: Exercise, function: Callable[..., Any], device: Any) -> Che
                 name, f"your function raised {type(exc).__name__}: {exc}\n"
                 f"on inputs {describe(args, names)}{_where(exc, function)}{nudge}", error=exc
             )  # fmt: skip
-        if _is_stub(got):
+        stub = got is None or (isinstance(got, tuple) and bool(got) and all(p is None for p in got))
+        if stub:  # None, or a tuple of Nones (a stub's `return None, None`)
             if i == 0:
                 return _not_attempted(name)
             return _wrong(
@@ -333,11 +334,6 @@ def _grade(exercise: Exercise, function: Callable[..., Any], device: Any) -> Che
         name, f"{_difference(got, expected, exercise)}\n"
         f"(seen on inputs {describe(args, names)}){nudge}"
     )  # fmt: skip
-
-
-def _is_stub(got: Any) -> bool:
-    """None, or a tuple of Nones: what a stub like `return None, None` gives."""
-    return got is None or (isinstance(got, tuple) and bool(got) and all(p is None for p in got))
 
 
 def _wrong(name: str, text: str, error: BaseException | None = None) -> CheckResult:
