@@ -8,7 +8,7 @@ axis", "missing 1/sqrt(d) scale") in shapes and words, never with the expected v
 solution's code. Results may be tensors, arrays, numbers, booleans, strings or lists of them.
 
 ``check`` never raises for a wrong answer: it returns a `CheckResult` that a notebook shows as
-plain text ("correct", the hint, or "not attempted" for a stub that returns None), so stored
+plain text ("correct", the hint, or "not attempted" for a stub returning None or Nones), so stored
 notebooks with empty exercises run clean in CI. ``check(..., raise_on_failure=True)`` raises
 `ExerciseFailed` instead, for tests. ``verify(name)`` proves that the check accepts the
 reference and gives each listed mistake its own hint, without showing the solution.
